@@ -1,0 +1,25 @@
+/// One schema step: a numbered SQL script, applied once, in order.
+package struct Migration: Sendable {
+    /// After this migration, `PRAGMA user_version` is `version`.
+    package let version: Int
+    package let name: String
+    package let sql: String
+
+    init(_ version: Int, _ name: String, _ bytes: [UInt8]) {
+        self.version = version
+        self.name = name
+        self.sql = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The schema's history. Append only: a shipped migration is never edited, because databases
+/// in the field have already run it. `scripts/new-migration NAME` creates the next file.
+package enum MailMigrations {
+    /// In order. Migration N leaves `PRAGMA user_version = N`.
+    package static let all: [Migration] = [
+        Migration(1, "initial_schema", PackageResources.v0001_initial_schema_sql)
+    ]
+
+    /// The schema version this binary creates and understands.
+    package static var latestVersion: Int { all.last?.version ?? 0 }
+}

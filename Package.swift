@@ -1,0 +1,32 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layered like Postfix: util-tier modules (CSQLite, MailMigrations) know nothing of mail;
+// MailCore holds the values; MailStore wraps SQLite; the `mailns` executable sits on top.
+let package = Package(
+    name: "MailNamespace",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mailns", targets: ["mailns"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "MailMigrations", path: "Migrations", resources: [.embedInCode("sql")]),
+        .target(name: "MailCore"),
+        .target(name: "MailStore", dependencies: ["MailCore", "CSQLite", "MailMigrations"]),
+        .executableTarget(
+            name: "mailns",
+            dependencies: [
+                "MailCore", "MailStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
+        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "MailCore", "MailMigrations"]),
+        .testTarget(name: "MailNSTests", dependencies: ["MailCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,109 @@
+import Foundation  // NFC normalisation of internationalised labels (precomposedStringWithCanonicalMapping)
+
+/// A DNS domain name as the directory stores it: lower-case, IDNA A-labels, no trailing dot.
+///
+/// ## Syntax
+/// RFC 5321 `Domain` (sub-domains of letters, digits and hyphens, a hyphen never first or last),
+/// each label at most 63 octets, the whole name at most 255 octets. One trailing dot is
+/// accepted and dropped, as Postfix does. A label with non-ASCII letters is lower-cased,
+/// NFC-normalised and stored as its A-label (`bücher` → `xn--bcher-kva`), so matching is
+/// byte equality on the stored form.
+///
+/// ## Not supported
+/// Address literals (`[192.0.2.1]`) are not domain names here; full UTS #46 mapping is
+/// approximated by Unicode lower-casing plus NFC.
+package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// RFC 5321 §4.5.3.1.2.
+    package static let maximumLength = 255
+    /// RFC 1035 §2.3.4.
+    package static let maximumLabelLength = 63
+
+    /// The stored form: lower-case ASCII, A-labels, no trailing dot.
+    package let name: String
+
+    package var description: String { name }
+    package var labels: [Substring] { name.split(separator: ".", omittingEmptySubsequences: false) }
+
+    package static func < (lhs: DomainName, rhs: DomainName) -> Bool { lhs.name < rhs.name }
+
+    /// Parses and normalises `text`; throws with the first reason it is not a domain name.
+    package init(parsing text: String) throws(AddressError) {
+        func fail(_ reason: String) -> AddressError { AddressError("domain", text, reason) }
+        var body = Substring(text)
+        if body.hasSuffix(".") { body = body.dropLast() }
+        guard !body.isEmpty else { throw fail("empty") }
+        if body.hasPrefix("[") { throw fail("address literals are not supported") }
+
+        var labels: [String] = []
+        for rawLabel in body.split(separator: ".", omittingEmptySubsequences: false) {
+            guard !rawLabel.isEmpty else { throw fail("empty label") }
+            labels.append(try Self.normalizedLabel(rawLabel, fail: fail))
+        }
+        let name = labels.joined(separator: ".")
+        guard name.utf8.count <= Self.maximumLength else {
+            throw fail("longer than \(Self.maximumLength) octets")
+        }
+        self.name = name
+    }
+
+    /// Builds from text already in stored form (from our own database). Traps on anything else:
+    /// a stored domain that does not parse is corruption, not input.
+    package init(stored: String) {
+        do { self = try DomainName(parsing: stored) } catch {
+            preconditionFailure("stored domain is not normalised: \(error)")
+        }
+        precondition(name == stored, "stored domain is not normalised: \(stored)")
+    }
+
+    /// True if this is `other` or a subdomain of it.
+    package func isEqualOrSubdomain(of other: DomainName) -> Bool {
+        name == other.name || name.hasSuffix("." + other.name)
+    }
+
+    private static func normalizedLabel(_ label: Substring, fail: (String) -> AddressError) throws(AddressError) -> String {
+        if label.utf8.allSatisfy({ $0 < 0x80 }) {
+            let lower = label.lowercased()
+            try checkLDH(lower, fail: fail)
+            return lower
+        }
+        // Internationalised label: map to its A-label.
+        let mapped = label.lowercased().precomposedStringWithCanonicalMapping
+        for scalar in mapped.unicodeScalars where !isAllowedInULabel(scalar) {
+            throw fail("character U+\(String(scalar.value, radix: 16, uppercase: true)) is not allowed in a domain name")
+        }
+        if mapped.hasPrefix("-") || mapped.hasSuffix("-") { throw fail("label '\(label)' starts or ends with a hyphen") }
+        guard let encoded = Punycode.encode(Array(mapped.unicodeScalars)) else { throw fail("label '\(label)' cannot be encoded") }
+        let aLabel = "xn--" + encoded
+        guard aLabel.utf8.count <= maximumLabelLength else {
+            throw fail("label '\(label)' is longer than \(maximumLabelLength) octets as an A-label")
+        }
+        return aLabel
+    }
+
+    private static func checkLDH(_ label: String, fail: (String) -> AddressError) throws(AddressError) {
+        guard label.utf8.count <= maximumLabelLength else {
+            throw fail("label '\(label)' is longer than \(maximumLabelLength) octets")
+        }
+        for byte in label.utf8 {
+            let isLetterOrDigit = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+            guard isLetterOrDigit || byte == UInt8(ascii: "-") else {
+                throw fail("character '\(Character(Unicode.Scalar(byte)))' is not allowed in a domain name")
+            }
+        }
+        if label.hasPrefix("-") || label.hasSuffix("-") { throw fail("label '\(label)' starts or ends with a hyphen") }
+    }
+
+    /// Letters, marks and digits of any script, plus the hyphen (an approximation of IDNA2008's PVALID).
+    private static func isAllowedInULabel(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let v = scalar.value
+            return (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39) || v == 0x2D
+        }
+        switch scalar.properties.generalCategory {
+        case .lowercaseLetter, .otherLetter, .modifierLetter, .nonspacingMark, .spacingMark, .decimalNumber:
+            return true
+        default:
+            return false
+        }
+    }
+}

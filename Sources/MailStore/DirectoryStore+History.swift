@@ -1,0 +1,82 @@
+import MailCore
+
+/// Who changed an address, as the address history records it.
+package enum AddressActor: Sendable, Equatable {
+    /// An operator, through `mailns address …` or `recipient …`.
+    case manual
+    /// A bulk import; the name is the import's source.
+    case `import`(source: String?)
+    /// A recipient policy, by name.
+    case policy(String)
+
+    var kind: String {
+        switch self {
+        case .manual: "manual"
+        case .import: "import"
+        case .policy: "policy"
+        }
+    }
+
+    var name: String? {
+        switch self {
+        case .manual: nil
+        case .import(let source): source
+        case .policy(let name): name
+        }
+    }
+}
+
+/// One line of a recipient's address history.
+package struct AddressHistoryEntry: Sendable, Equatable {
+    package enum Action: String, Sendable { case added, promoted, demoted, removed }
+
+    package let alias: String
+    package let action: Action
+    /// Written with its prefix as it stood after the change (`SMTP:` once promoted).
+    package let address: String
+    package let actor: String
+    package let actorName: String?
+    package let batchID: String
+    package let at: String
+}
+
+extension DirectoryStore {
+    /// A fresh identifier grouping the history rows of one change (one command, one batch).
+    package static func makeBatchID() -> String {
+        let high = UInt64.random(in: .min ... .max)
+        let text = String(high, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    private static let insertHistory = """
+        INSERT INTO address_history (recipient_id, alias, action, type, address, actor, actor_name, batch_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    static func recordHistory(
+        _ db: Connection, recipientID: Int64, alias: String, action: AddressHistoryEntry.Action,
+        address: ProxyAddress, actor: AddressActor, batchID: String
+    ) throws {
+        try db.cached(insertHistory)
+            .bind(recipientID, alias, action.rawValue, address.type, address.description, actor.kind, actor.name, batchID)
+            .run()
+    }
+
+    private static let selectHistory = """
+        SELECT alias, action, address, actor, actor_name, batch_id, at FROM address_history
+        WHERE alias = ? COLLATE NOCASE ORDER BY id
+        """
+
+    /// Every recorded change to the addresses of the recipient with this alias, oldest first,
+    /// including changes made before the recipient was removed.
+    package func history(alias: String) throws -> [AddressHistoryEntry] {
+        try read { db in
+            try db.cached(Self.selectHistory).bind(alias).map { row in
+                AddressHistoryEntry(
+                    alias: row.text(0), action: row.value(1, as: AddressHistoryEntry.Action.self),
+                    address: row.text(2), actor: row.text(3), actorName: row.optionalText(4),
+                    batchID: row.text(5), at: row.text(6))
+            }
+        }
+    }
+}

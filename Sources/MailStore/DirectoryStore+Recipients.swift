@@ -1,0 +1,230 @@
+import MailCore
+
+extension RecipientAttribute {
+    /// The `recipient` table's column for this attribute.
+    var column: String {
+        switch self {
+        case .givenName: "given_name"
+        case .sn: "sn"
+        case .initials: "initials"
+        case .displayName: "display_name"
+        case .company: "company"
+        case .department: "department"
+        case .title: "title"
+        case .physicalDeliveryOfficeName: "office"
+        default: "extension_attribute_" + rawValue.dropFirst("extensionAttribute".count)
+        }
+    }
+}
+
+/// A recipient row with its database id, for use inside one transaction.
+struct StoredRecipient {
+    let id: Int64
+    var recipient: Recipient
+}
+
+extension DirectoryStore {
+    // Column lists come from our own attribute table, never from input.
+    private static let attributes = RecipientAttribute.allCases
+    private static let recipientColumns =
+        "r.id, r.alias, r.kind, r.target_address, r.policy_managed, r.source, p.name, "
+        + attributes.map { "r.\($0.column)" }.joined(separator: ", ")
+    private static let firstAttributeColumn: Int32 = 7
+    private static let recipientFrom = "FROM recipient AS r LEFT JOIN recipient_policy AS p ON p.id = r.stamped_by_policy_id"
+
+    private static let selectRecipientByAlias = "SELECT \(recipientColumns) \(recipientFrom) WHERE r.alias = ?"
+    private static let selectRecipientByAddress = """
+        SELECT \(recipientColumns) \(recipientFrom)
+        JOIN proxy_address AS a ON a.recipient_id = r.id WHERE a.type = ? AND a.address = ?
+        """
+    private static let selectAllRecipients = "SELECT \(recipientColumns) \(recipientFrom) ORDER BY r.alias"
+    /// Primary SMTP first, then SMTP secondaries, then other types, each group by address.
+    private static let addressOrder = "type <> 'SMTP', type, is_primary DESC, address"
+    private static let selectAddresses = "SELECT type, address, is_primary FROM proxy_address WHERE recipient_id = ? ORDER BY \(addressOrder)"
+    private static let selectAllAddresses = "SELECT recipient_id, type, address, is_primary FROM proxy_address ORDER BY recipient_id, \(addressOrder)"
+
+    private static let insertRecipient =
+        "INSERT INTO recipient (alias, kind, target_address, policy_managed, source, "
+        + attributes.map(\.column).joined(separator: ", ") + ") VALUES (?, ?, ?, ?, ?"
+        + String(repeating: ", ?", count: attributes.count) + ")"
+    private static let updateRecipient =
+        "UPDATE recipient SET alias = ?, kind = ?, target_address = ?, policy_managed = ?, source = ?, "
+        + attributes.map { "\($0.column) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+    private static let deleteRecipient = "DELETE FROM recipient WHERE id = ?"
+
+    /// The longest `source` name; AD-sized like the other short attributes.
+    package static let maximumSourceLength = 64
+
+    // MARK: - Queries
+
+    /// The recipient with this alias (case-insensitive), or nil.
+    package func recipient(alias: String) throws -> Recipient? {
+        try read { db in try Self.storedRecipient(db, alias: alias)?.recipient }
+    }
+
+    /// The recipient owning this SMTP address (any letter case), or nil.
+    package func recipient(owning address: EmailAddress) throws -> Recipient? {
+        try read { db in
+            guard let row = try db.cached(Self.selectRecipientByAddress).bind(ProxyAddress.smtp, address.description).first(Self.recipientRow)
+            else { return nil }
+            return try Self.withAddresses(db, row).recipient
+        }
+    }
+
+    /// Every recipient, by alias, with its addresses.
+    package func recipients() throws -> [Recipient] {
+        try read { db in
+            var byID: [Int64: [ProxyAddress]] = [:]
+            try db.cached(Self.selectAllAddresses).forEach { row in
+                byID[row.int64(0), default: []].append(Self.proxyAddress(row, from: 1))
+            }
+            return try db.cached(Self.selectAllRecipients).map { row in
+                var stored = Self.recipientRow(row)
+                stored.recipient.addresses = byID[stored.id] ?? []
+                return stored.recipient
+            }
+        }
+    }
+
+    // MARK: - Changes
+
+    /// Adds a recipient with the addresses it carries. Within one type, the first address
+    /// becomes primary when none is marked primary. Refused, with nothing written, when the
+    /// alias or any address is taken or the recipient breaks a rule of the directory.
+    @discardableResult
+    package func addRecipient(_ recipient: Recipient, actor: AddressActor = .manual) throws -> Recipient {
+        try write { db in
+            try Self.validate(recipient)
+            if let existing = try Self.storedRecipient(db, alias: recipient.alias) {
+                throw StoreError.refused("recipient \(existing.recipient.alias) already exists")
+            }
+            let addresses = try Self.normalizedAddressList(recipient.addresses, alias: recipient.alias)
+            try db.cached(Self.insertRecipient).bind(Self.rowValues(recipient)).run()
+            let id = db.lastInsertRowID
+            let batchID = Self.makeBatchID()
+            for address in addresses {
+                try Self.insertAddress(db, address, recipientID: id, alias: recipient.alias, actor: actor, batchID: batchID)
+            }
+            return try Self.withAddresses(db, StoredRecipient(id: id, recipient: recipient)).recipient
+        }
+    }
+
+    /// Changes a recipient's attributes, kind, target, policy-managed flag or source. Addresses
+    /// are changed through the address methods; changes to them here are ignored.
+    @discardableResult
+    package func updateRecipient(alias: String, _ change: (inout Recipient) throws -> Void) throws -> Recipient {
+        try write { db in
+            let stored = try Self.requireRecipient(db, alias: alias)
+            var updated = stored.recipient
+            try change(&updated)
+            updated.addresses = stored.recipient.addresses
+            updated.alias = stored.recipient.alias
+            try Self.validate(updated)
+            try db.cached(Self.updateRecipient).bind(Self.rowValues(updated) + [stored.id]).run()
+            return try Self.withAddresses(db, StoredRecipient(id: stored.id, recipient: updated)).recipient
+        }
+    }
+
+    /// Removes a recipient and its addresses; the address history keeps a `removed` line for each.
+    package func removeRecipient(alias: String, actor: AddressActor = .manual) throws {
+        try write { db in
+            let stored = try Self.requireRecipient(db, alias: alias)
+            let batchID = Self.makeBatchID()
+            for address in stored.recipient.addresses {
+                try Self.recordHistory(db, recipientID: stored.id, alias: stored.recipient.alias, action: .removed, address: address, actor: actor, batchID: batchID)
+            }
+            try db.cached(Self.deleteRecipient).bind(stored.id).run()
+        }
+    }
+
+    // MARK: - Helpers shared with the address methods
+
+    static func storedRecipient(_ db: Connection, alias: String) throws -> StoredRecipient? {
+        guard let row = try db.cached(selectRecipientByAlias).bind(alias).first(recipientRow) else { return nil }
+        return try withAddresses(db, row)
+    }
+
+    static func requireRecipient(_ db: Connection, alias: String) throws -> StoredRecipient {
+        guard let stored = try storedRecipient(db, alias: alias) else {
+            throw StoreError.notFound("no recipient with alias \(alias)")
+        }
+        return stored
+    }
+
+    static func proxyAddress(_ row: Row, from column: Int32) -> ProxyAddress {
+        let type = row.text(column)
+        let value = row.text(column + 1)
+        let kind: ProxyAddress.Kind = row.bool(column + 2) ? .primary : .secondary
+        do {
+            return try ProxyAddress(parsing: "\(kind == .primary ? type : type.lowercased()):\(value)")
+        } catch {
+            preconditionFailure("stored proxy address does not parse: \(error)")
+        }
+    }
+
+    private static func withAddresses(_ db: Connection, _ stored: StoredRecipient) throws -> StoredRecipient {
+        var stored = stored
+        stored.recipient.addresses = try db.cached(selectAddresses).bind(stored.id).map { proxyAddress($0, from: 0) }
+        return stored
+    }
+
+    private static func recipientRow(_ row: Row) -> StoredRecipient {
+        var attributes: [RecipientAttribute: String] = [:]
+        for (offset, attribute) in Self.attributes.enumerated() {
+            if let value = row.optionalText(firstAttributeColumn + Int32(offset)) { attributes[attribute] = value }
+        }
+        let target = row.optionalText(3).map { text -> EmailAddress in
+            guard let address = try? EmailAddress(parsing: text) else { preconditionFailure("stored target address does not parse: \(text)") }
+            return address
+        }
+        let recipient = Recipient(
+            alias: row.text(1), kind: row.value(2, as: RecipientKind.self), attributes: attributes,
+            targetAddress: target, isPolicyManaged: row.bool(4), source: row.optionalText(5),
+            stampedByPolicy: row.optionalText(6))
+        return StoredRecipient(id: row.int64(0), recipient: recipient)
+    }
+
+    private static func rowValues(_ r: Recipient) -> [any SQLBindable] {
+        var values: [any SQLBindable] = [r.alias, r.kind.rawValue, r.targetAddress?.description, r.isPolicyManaged, r.source]
+        for attribute in attributes { values.append(r.attributes[attribute]) }
+        return values
+    }
+
+    /// The rules of spec §1 that are about one recipient's own fields.
+    static func validate(_ r: Recipient) throws {
+        do {
+            try RecipientAlias.validate(r.alias)
+        } catch {
+            throw StoreError.refused(error.description)
+        }
+        for (attribute, value) in r.attributes {
+            try checkText(value, field: attribute.adName, alias: r.alias, maximum: attribute.maximumLength)
+        }
+        if let source = r.source {
+            try checkText(source, field: "source", alias: r.alias, maximum: maximumSourceLength)
+        }
+        switch (r.kind, r.targetAddress) {
+        case (.contact, nil):
+            throw StoreError.refused("contact \(r.alias) needs a target address (targetAddress)")
+        case (.mailbox, .some), (.remote, .some):
+            throw StoreError.refused("recipient \(r.alias) is a \(r.kind.rawValue); only contacts have a target address")
+        default:
+            break
+        }
+    }
+
+    /// Refuses empty values, control characters and values longer than the directory allows
+    /// (counted in Unicode code points, as SQLite's length() and AD count).
+    private static func checkText(_ value: String, field: String, alias: String, maximum: Int) throws {
+        if value.isEmpty {
+            throw StoreError.refused("\(field) of \(alias) is empty; leave it out instead")
+        }
+        let length = value.unicodeScalars.count
+        if length > maximum {
+            throw StoreError.refused("\(field) of \(alias) is \(length) characters long; the directory allows \(maximum)")
+        }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw StoreError.refused("\(field) of \(alias) contains a control character")
+        }
+    }
+}

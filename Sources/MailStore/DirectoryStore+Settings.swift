@@ -1,0 +1,44 @@
+import MailCore
+
+extension DirectoryStore {
+    private static let selectSettings = "SELECT unresolved_host, dns_delivery FROM server_setting WHERE id = 1"
+    private static let selectLocalHosts = "SELECT name FROM local_host ORDER BY name"
+    private static let updateUnresolvedHost = "UPDATE server_setting SET unresolved_host = ? WHERE id = 1"
+    private static let updateDNSDelivery = "UPDATE server_setting SET dns_delivery = ? WHERE id = 1"
+    private static let deleteLocalHosts = "DELETE FROM local_host"
+    private static let insertLocalHost = "INSERT INTO local_host (name) VALUES (?)"
+
+    package func settings() throws -> ServerSettings {
+        try read { db in
+            let hosts = try db.cached(Self.selectLocalHosts).map { DomainName(stored: $0.text(0)) }
+            guard let settings = try db.cached(Self.selectSettings).first({ row in
+                ServerSettings(
+                    unresolvedHost: row.optionalText(0).map { text in
+                        guard let host = try? SmartHost(parsing: text) else { preconditionFailure("stored unresolved host does not parse: \(text)") }
+                        return host
+                    },
+                    isDNSDeliveryEnabled: row.bool(1), localHosts: hosts)
+            }) else { preconditionFailure("the server_setting row is missing") }
+            return settings
+        }
+    }
+
+    /// Sets or clears (nil) "forward all mail with unresolved recipients to host".
+    package func setUnresolvedHost(_ host: SmartHost?) throws {
+        try write { db in try db.cached(Self.updateUnresolvedHost).bind(host?.description).run() }
+    }
+
+    package func setDNSDelivery(_ isEnabled: Bool) throws {
+        try write { db in try db.cached(Self.updateDNSDelivery).bind(isEnabled).run() }
+    }
+
+    /// Replaces the list of this server's own host names.
+    package func setLocalHosts(_ hosts: [DomainName]) throws {
+        try write { db in
+            try db.cached(Self.deleteLocalHosts).bind().run()
+            for host in Set(hosts).sorted() {
+                try db.cached(Self.insertLocalHost).bind(host.name).run()
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+internal import CSQLite
+internal import MailMigrations
+import MailCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The directory: accepted domains, recipients and their proxy addresses, recipient policies,
+/// connectors and server settings, in one SQLite file.
+///
+/// ## Opening
+/// `init(path:)` creates the file if needed (mode 0640: it names every user), refuses a file
+/// that is not a SQLite database or whose schema is newer than this binary (leaving it
+/// untouched), then sets WAL, `synchronous=NORMAL`, `foreign_keys=ON`, a busy timeout, and
+/// applies pending migrations, each in its own transaction.
+///
+/// ## Concurrency
+/// One connection per store, guarded by a mutex; one store per process. Several processes
+/// (the CLI, `mailns serve`) share the file through WAL: readers see the last committed
+/// state and never block the writer; writers queue on the busy timeout.
+///
+/// ## Errors
+/// Every method throws `StoreError`; absence in a lookup is `nil`, not an error.
+package final class DirectoryStore: Sendable {
+    /// How long a writer waits for another process's write lock before reporting busy.
+    package static let busyTimeoutMilliseconds: Int32 = 5_000
+
+    package let path: String
+    /// Serialises all use of `connection` (opened NOMUTEX). The connection itself is not
+    /// Sendable; it is only touched while this lock is held.
+    private let lock = ConnectionLock()
+    private nonisolated(unsafe) let connection: Connection
+
+    package init(path: String) throws {
+        self.path = path
+        self.connection = try Self.open(path: path)
+    }
+
+    /// Runs `body` in a read transaction: one consistent snapshot, even while another
+    /// process commits.
+    func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        try translatingErrors {
+            try withConnection { db in try db.transaction(.deferred) { try body(db) } }
+        }
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction; any error rolls everything back, so a
+    /// refused change leaves the database exactly as it was.
+    func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        try translatingErrors {
+            try withConnection { db in try db.transaction(.immediate) { try body(db) } }
+        }
+    }
+
+    /// The schema version of the open database.
+    package func schemaVersion() throws -> Int {
+        try read { db in try db.cached("PRAGMA user_version").first { $0.int(0) } ?? 0 }
+    }
+
+    /// The journal mode SQLite reports (`wal` once opened).
+    package func journalMode() throws -> String {
+        try translatingErrors {
+            try withConnection { db in try db.cached("PRAGMA journal_mode").first { $0.text(0) } ?? "" }
+        }
+    }
+
+    private func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        try lock.withLock { try body(connection) }
+    }
+
+    private func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            // A constraint the schema enforces (a duplicate, a CHECK, a trigger's RAISE) is a
+            // refused change, not a failure; the message is SQLite's or the trigger's own.
+            if error.primaryCode == SQLiteError.constraint { throw StoreError.refused(error.message) }
+            throw StoreError.sqlite(error)
+        }
+    }
+
+    // MARK: - Opening and migrating
+
+    private static func open(path: String) throws -> Connection {
+        try createIfMissing(path: path)
+        let db: Connection
+        do {
+            db = try Connection(path: path)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: error.message)
+        }
+        db.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+
+        // Look before changing anything: a foreign or too-new file must be left exactly as it was.
+        let version: Int
+        let objectCount: Int
+        do {
+            version = try db.cached("PRAGMA user_version").first { $0.int(0) } ?? 0
+            objectCount = try db.cached("SELECT count(*) FROM sqlite_schema").first { $0.int(0) } ?? 0
+        } catch let error as SQLiteError {
+            if error.primaryCode == SQLiteError.notADatabase {
+                throw StoreError.notADatabase(path: path, reason: "not a SQLite database")
+            }
+            throw error.isTransient ? StoreError.sqlite(error) : StoreError.cannotOpen(path: path, reason: error.message)
+        }
+        if version > MailMigrations.latestVersion {
+            throw StoreError.schemaTooNew(path: path, found: version, supported: MailMigrations.latestVersion)
+        }
+        if version == 0 && objectCount > 0 {
+            throw StoreError.notADatabase(path: path, reason: "a SQLite database, but not a MailNamespace directory (it has tables and no schema version)")
+        }
+
+        do {
+            // journal_mode cannot change inside a transaction; it is persistent once set.
+            try db.execute("PRAGMA journal_mode = WAL")
+            try db.execute("PRAGMA synchronous = NORMAL")
+            try db.execute("PRAGMA foreign_keys = ON")
+            try migrate(db)
+        } catch let error as SQLiteError {
+            throw StoreError.sqlite(error)
+        }
+        return db
+    }
+
+    /// Creates a missing database file readable by owner and group only; SQLite gives its
+    /// -wal and -shm files the same mode.
+    private static func createIfMissing(path: String) throws {
+        guard path != ":memory:", !path.isEmpty else { return }
+        let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o640)
+        if fd >= 0 {
+            close(fd)
+        } else if errno != EEXIST {
+            throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Applies every migration newer than `user_version`, one transaction each. Another process
+    /// may be migrating the same file: the version is re-read under the write lock.
+    private static func migrate(_ db: Connection) throws {
+        for migration in MailMigrations.all {
+            try db.transaction(.immediate) {
+                let current = try db.cached("PRAGMA user_version").first { $0.int(0) } ?? 0
+                guard current < migration.version else { return }
+                precondition(current == migration.version - 1, "migration \(migration.version) applied out of order")
+                try db.execute(migration.sql)
+                let violations = try db.cached("PRAGMA foreign_key_check").first { _ in true } ?? false
+                if violations {
+                    throw SQLiteError(code: SQLiteError.constraintForeignKey, message: "migration \(migration.version) \(migration.name) left foreign key violations", sql: nil)
+                }
+                // An integer of our own registry, not input: PRAGMA takes no parameters.
+                try db.execute("PRAGMA user_version = \(migration.version)")
+            }
+        }
+    }
+}

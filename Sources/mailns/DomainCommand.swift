@@ -1,0 +1,52 @@
+import ArgumentParser
+import MailCore
+import MailStore
+
+extension DomainType: ExpressibleByArgument {}
+
+struct DomainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "domain", abstract: "Accepted domains: authoritative, shared or relay.",
+        subcommands: [Add.self, List.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Accept mail for a domain.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The domain, e.g. contoso.com (IDN allowed; stored as its A-label).") var domain: String
+        @Option(help: "authoritative (every recipient is here), shared (also served by another system) or relay (not local; relayed through a connector).")
+        var type: DomainType
+        @Flag(help: "Also accept every subdomain.") var includeSubdomains = false
+
+        func run() throws {
+            let name = try DomainName(parsing: domain)
+            try store.open().addDomain(AcceptedDomain(name: name, type: type, includesSubdomains: includeSubdomains))
+            print("added \(type.rawValue) domain \(name)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accepted domains.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let domains = try store.open().domains()
+            if output.json { return try Output.printJSON(domains.map(DomainJSON.init)) }
+            for domain in domains {
+                print("\(domain.name)\t\(domain.type.rawValue)\(domain.includesSubdomains ? "\tincluding subdomains" : "")")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop accepting mail for a domain.")
+        @OptionGroup var store: StoreOptions
+        @Argument var domain: String
+
+        func run() throws {
+            let name = try DomainName(parsing: domain)
+            try store.open().removeDomain(name)
+            print("removed domain \(name)")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import MailCore
+import MailStore
+
+@main
+struct MailNS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mailns",
+        abstract: "Manage a mail directory shared by two merging organisations, and the policies that address it.",
+        discussion: "The database is --db PATH, else $MAILNS_DB, else ./mailns.sqlite; every command creates and migrates it when needed.",
+        subcommands: [Init.self, DomainCommand.self, RecipientCommand.self, AddressCommand.self, PolicyCommand.self, ConnectorCommand.self, SettingsCommand.self]
+    )
+
+    /// Runs the command and maps our errors to one stderr line and a sysexits status, as
+    /// Postfix's sys_exits.h does: 64 usage, 65 bad data or refused change, 75 busy, 78 config.
+    static func main() {
+        do {
+            var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+        } catch let error as StoreError {
+            fail(error.description, status: ExitStatus.of(error))
+        } catch let error as AddressError {
+            fail(error.description, status: .dataError)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// `--db PATH` is global: it may stand before the subcommand (`mailns --db x init`).
+    /// Every leaf command declares it (StoreOptions), so it is moved behind the subcommand
+    /// path, ahead of any `--` terminator, where ArgumentParser looks for it.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var rest = arguments
+        var moved: [String] = []
+        var index = 0
+        while index < rest.count, rest[index].hasPrefix("-"), rest[index] != "--" {
+            if rest[index] == "--db", index + 1 < rest.count {
+                moved += rest[index...index + 1]
+                rest.removeSubrange(index...index + 1)
+            } else if rest[index].hasPrefix("--db=") {
+                moved.append(rest.remove(at: index))
+            } else {
+                index += 1
+            }
+        }
+        let insertAt = rest.firstIndex(of: "--") ?? rest.endIndex
+        rest.insert(contentsOf: moved, at: insertAt)
+        return rest
+    }
+
+    private static func fail(_ message: String, status: ExitStatus) -> Never {
+        FileHandle.standardError.write(Data("mailns: \(message)\n".utf8))
+        Foundation.exit(status.rawValue)
+    }
+}
+
+/// Exit statuses from sysexits(3).
+enum ExitStatus: Int32 {
+    case usage = 64
+    case dataError = 65
+    case software = 70
+    case temporaryFailure = 75
+    case configuration = 78
+
+    static func of(_ error: StoreError) -> ExitStatus {
+        if error.isTransient { return .temporaryFailure }
+        if error.isConfiguration { return .configuration }
+        switch error {
+        case .notFound, .refused: return .dataError
+        default: return .software
+        }
+    }
+}
+
+/// `--db PATH`, shared by every command that opens the directory.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("db"), help: ArgumentHelp("Path to the SQLite database (default: $MAILNS_DB, else ./mailns.sqlite).", valueName: "path"))
+    var databasePath: String?
+
+    var resolvedPath: String {
+        if let databasePath { return databasePath }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["MAILNS_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return "mailns.sqlite"
+    }
+
+    /// Opens (creating and migrating when needed) the directory.
+    func open() throws -> DirectoryStore { try DirectoryStore(path: resolvedPath) }
+}
+
+/// `--json` for commands a script reads.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print one JSON document on stdout.")
+    var json = false
+}
+
+extension MailNS {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the database, or bring its schema up to date.")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let directory = try store.open()
+            print("\(directory.path): schema version \(try directory.schemaVersion()), journal mode \(try directory.journalMode())")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import MailCore
+import MailStore
+
+struct SettingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings", abstract: "Server-wide settings.", subcommands: [Show.self, Set.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the settings.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let settings = try store.open().settings()
+            if output.json { return try Output.printJSON(SettingsJSON(settings)) }
+            Output.printFields([
+                ("unresolved-host", settings.unresolvedHost?.description ?? "none"),
+                ("dns-delivery", settings.isDNSDeliveryEnabled ? "on" : "off"),
+                ("local-hosts", settings.localHosts.isEmpty ? "none" : settings.localHosts.map(\.name).joined(separator: ",")),
+            ])
+        }
+    }
+
+    enum Key: String, ExpressibleByArgument, CaseIterable {
+        case unresolvedHost = "unresolved-host"
+        case dnsDelivery = "dns-delivery"
+        case localHosts = "local-hosts"
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a setting.",
+            discussion: """
+                unresolved-host HOST|none   forward mail for unknown recipients of accepted domains to HOST
+                dns-delivery on|off         deliver by DNS when no connector matches
+                local-hosts NAME,...|none   this server's own host names (for loop checks)
+                """)
+        @OptionGroup var store: StoreOptions
+        @Argument var key: Key
+        @Argument var value: String
+
+        func run() throws {
+            let directory = try store.open()
+            switch key {
+            case .unresolvedHost:
+                try directory.setUnresolvedHost(value == "none" ? nil : SmartHost(parsing: value))
+            case .dnsDelivery:
+                guard let setting = Switch(rawValue: value) else { throw ValidationError("dns-delivery takes on or off, not '\(value)'") }
+                try directory.setDNSDelivery(setting.isOn)
+            case .localHosts:
+                let names = value == "none" ? [] : value.split(separator: ",").map { String($0) }
+                try directory.setLocalHosts(names.map { try DomainName(parsing: $0) })
+            }
+            print("\(key.rawValue) = \(value)")
+        }
+    }
+}
