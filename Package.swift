@@ -25,7 +25,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
-        .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "MailCore", "MailMigrations"]),
+        .testTarget(
+            name: "MailStoreTests", dependencies: ["MailStore", "MailCore", "MailMigrations"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "MailNSTests", dependencies: ["MailCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,8 +9,9 @@ extension DirectoryStore {
     private static let deleteTemplates = "DELETE FROM address_template WHERE policy_id = ?"
     private static let deletePolicy = "DELETE FROM recipient_policy WHERE id = ?"
     // Priorities are UNIQUE and SQLite checks that row by row during an UPDATE, so
-    // renumbering first moves every priority out of the way (negative), then sets the new ones.
-    private static let parkPriorities = "UPDATE recipient_policy SET priority = -priority"
+    // renumbering first moves every priority out of the way (past any real one), then sets
+    // the new ones.
+    private static let parkPriorities = "UPDATE recipient_policy SET priority = priority + 1000000"
     private static let setPriority = "UPDATE recipient_policy SET priority = ? WHERE id = ?"
 
     /// Longest filter text accepted; far beyond any real policy.

@@ -117,6 +117,8 @@ struct Row {
 
     func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
+    var columnCount: Int32 { sqlite3_column_count(handle) }
+
     /// A TEXT column holding a raw value our schema's CHECK constraint guarantees; anything
     /// else is corruption, so it traps.
     func value<T: RawRepresentable>(_ column: Int32, as type: T.Type) -> T where T.RawValue == String {
