@@ -138,7 +138,9 @@ package final class DirectoryStore: Sendable {
     /// Applies every migration newer than `user_version`, one transaction each. Another process
     /// may be migrating the same file: the version is re-read under the write lock.
     private static func migrate(_ db: Connection) throws {
-        for migration in MailMigrations.all {
+        // Up to date (the usual case): no write lock, so opening never waits behind a writer.
+        let version = try db.cached("PRAGMA user_version").first { $0.int(0) } ?? 0
+        for migration in MailMigrations.all where migration.version > version {
             try db.transaction(.immediate) {
                 let current = try db.cached("PRAGMA user_version").first { $0.int(0) } ?? 0
                 guard current < migration.version else { return }
