@@ -17,4 +17,10 @@ package struct AddressError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     package var description: String { "invalid \(subject) '\(input)': \(reason)" }
+
+    /// A character for a message: quoted when printable ASCII, else its code point, so a
+    /// control character never breaks the one-line error.
+    static func shown(_ scalar: Unicode.Scalar) -> String {
+        scalar.value >= 0x20 && scalar.value < 0x7F ? "'\(scalar)'" : "U+" + String(scalar.value, radix: 16, uppercase: true)
+    }
 }

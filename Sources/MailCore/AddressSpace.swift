@@ -71,7 +71,7 @@ package struct AddressSpace: Hashable, Sendable, CustomStringConvertible {
         let parts = text.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
         var cost = 1
         if parts.count == 2 {
-            guard let value = Int(parts[1]), Self.costRange.contains(value) else {
+            guard parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int(parts[1]), Self.costRange.contains(value) else {
                 throw AddressError("address space", text, "cost must be a number from 1 to 100")
             }
             cost = value

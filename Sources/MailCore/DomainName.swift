@@ -69,7 +69,7 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
         // Internationalised label: map to its A-label.
         let mapped = label.lowercased().precomposedStringWithCanonicalMapping
         for scalar in mapped.unicodeScalars where !isAllowedInULabel(scalar) {
-            throw fail("character U+\(String(scalar.value, radix: 16, uppercase: true)) is not allowed in a domain name")
+            throw fail("character \(AddressError.shown(scalar)) is not allowed in a domain name")
         }
         if mapped.hasPrefix("-") || mapped.hasSuffix("-") { throw fail("label '\(label)' starts or ends with a hyphen") }
         guard let encoded = Punycode.encode(Array(mapped.unicodeScalars)) else { throw fail("label '\(label)' cannot be encoded") }
@@ -87,7 +87,7 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
         for byte in label.utf8 {
             let isLetterOrDigit = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
             guard isLetterOrDigit || byte == UInt8(ascii: "-") else {
-                throw fail("character '\(Character(Unicode.Scalar(byte)))' is not allowed in a domain name")
+                throw fail("character \(AddressError.shown(Unicode.Scalar(byte))) is not allowed in a domain name")
             }
         }
         if label.hasPrefix("-") || label.hasSuffix("-") { throw fail("label '\(label)' starts or ends with a hyphen") }

@@ -22,6 +22,8 @@ package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvert
     package init(parsing text: String) throws(AddressError) {
         guard !text.isEmpty else { throw AddressError("address", text, "empty") }
         guard let at = Self.separatorIndex(in: text) else {
+            // A quoted local part that never closes explains a missing '@' better.
+            if text.first == "\"" { _ = try LocalPart(parsing: text[...], for: text) }
             throw AddressError("address", text, "missing '@'")
         }
         let local = try LocalPart(parsing: text[..<at], for: text)

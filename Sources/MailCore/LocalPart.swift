@@ -65,8 +65,7 @@ package struct LocalPart: Hashable, Sendable, CustomStringConvertible {
         if text.contains("..") { throw fail("local part has two dots in a row") }
         let bad = text.unicodeScalars.first { !($0.isASCII && (isAtomCharacter(UInt8($0.value)) || $0 == ".")) }
         if let bad {
-            let shown = bad.isASCII && bad.value >= 0x20 && bad.value < 0x7F ? "'\(bad)'" : "U+\(String(bad.value, radix: 16, uppercase: true))"
-            throw fail("character \(shown) is not allowed in an unquoted local part")
+            throw fail("character \(AddressError.shown(bad)) is not allowed in an unquoted local part")
         }
         throw fail("malformed local part")
     }

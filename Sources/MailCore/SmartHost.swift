@@ -37,6 +37,9 @@ package struct SmartHost: Hashable, Sendable, CustomStringConvertible {
             }
             isLiteral = true
         } else {
+            if Self.canonicalIP(text) != nil {
+                throw fail("an IP address must be written in brackets, [\(text)]")
+            }
             if let colon = text.firstIndex(of: ":") {
                 hostPart = text[..<colon]
                 portPart = text[text.index(after: colon)...]
@@ -46,7 +49,7 @@ package struct SmartHost: Hashable, Sendable, CustomStringConvertible {
             isLiteral = false
         }
         if let portPart {
-            guard !portPart.isEmpty, portPart.utf8.count <= 5, portPart.allSatisfy(\.isASCII), let port = Int(portPart),
+            guard !portPart.isEmpty, portPart.utf8.count <= 5, portPart.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let port = Int(portPart),
                 (1...65535).contains(port), !portPart.hasPrefix("0")
             else { throw fail("port must be a number from 1 to 65535") }
             self.port = port

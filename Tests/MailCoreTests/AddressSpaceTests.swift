@@ -46,7 +46,8 @@ import Testing
         ("*fabrikam.com", "'*' is allowed only alone or as the first label"),
         ("*.", "empty"),
         ("", "empty"),
-        (" *", "character ' '"),
+        (" *", "'*' is allowed only alone or as the first label"),
+        (" fabrikam.com", "character ' '"),
         ("*.fabrikam..com", "empty label"),
         ("*.-fabrikam.com", "starts or ends with a hyphen"),
         ("fabrikam_x.com", "character '_'"),
@@ -134,6 +135,7 @@ import Testing
         ("fabrikam.com;101", "cost must be a number from 1 to 100"),
         ("fabrikam.com;-1", "cost must be a number from 1 to 100"),
         ("fabrikam.com;x", "cost must be a number from 1 to 100"),
+        ("fabrikam.com;+5", "cost must be a number from 1 to 100"),  // regression: Int() takes a sign
         ("fabrikam.com;", "cost must be a number from 1 to 100"),
         ("fabrikam.com; 5", "cost must be a number from 1 to 100"),
         ("fabrikam.com;5;6", "cost must be a number from 1 to 100"),

@@ -101,11 +101,16 @@ private let domain255 = [label63, label63, label63, label63].joined(separator: "
         (String(repeating: "b", count: 64) + ".com", "longer than 63 octets"),
         (domain255 + ".a", "longer than 255 octets"),
         ("☃.com", "U+2603"),
-        ("bü$cher.de", "U+24"),
-        ("bücher!.de", "U+21"),
+        ("bü$cher.de", "'$'"),
+        ("bücher!.de", "'!'"),
         ("Ⅻ.com", "U+217B"),  // a letter number, lower-cased to U+217B: not PVALID
         // Fits in 63 characters as a U-label, but not as an A-label.
         (String(repeating: "a", count: 58) + "ü.com", "longer than 63 octets as an A-label"),
+        (String(repeating: "ü", count: 100) + ".de", "longer than 63 octets as an A-label"),
+        // Control characters (the reason's rendering of the character is not checked: see report).
+        ("exa\u{01}mple.com", "is not allowed in a domain name"),
+        ("example.com\n", "is not allowed in a domain name"),
+        ("bü\u{7F}cher.de", "U+7F"),
     ]
 
     @Test(arguments: invalidDomains)

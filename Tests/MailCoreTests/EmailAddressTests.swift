@@ -171,11 +171,18 @@ private let domain256 = [label63, label63, label63, String(repeating: "b", count
         #expect(error?.input == input)
     }
 
-    /// Unterminated quoted local parts are refused. (The reason given is not checked here: see
-    /// the report — `"abc@x.com` currently says "missing '@'".)
+    /// Regression: an unterminated quote used to be reported as a missing '@'.
     @Test(arguments: [#""abc@example.com"#, #""abc\"@example.com"#, #""abc"#, #"""#])
     func refusesUnterminatedQuotedLocalPart(input: String) {
-        #expect(throws: AddressError.self) { try EmailAddress(parsing: input) }
+        let error = #expect(throws: AddressError.self) { try EmailAddress(parsing: input) }
+        #expect(error?.reason == "unterminated quoted local part")
+    }
+
+    /// Regression: a control character in the domain is shown as a code point, so the error
+    /// stays on one line.
+    @Test func showsAControlCharacterInTheDomainAsACodePoint() {
+        let error = #expect(throws: AddressError.self) { try EmailAddress(parsing: "a@x.com\n") }
+        #expect(error?.reason == "character U+A is not allowed in a domain name")
     }
 
     @Test func rejectsLocalPartLongerThan64Octets() {

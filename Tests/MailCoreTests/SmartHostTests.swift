@@ -90,8 +90,15 @@ import Testing
         #expect(error?.input == input)
     }
 
-    @Test func refusesUnbracketedIPv6() {
-        // Refused, though with a port complaint rather than the bracket hint (see report).
-        #expect(throws: AddressError.self) { try SmartHost(parsing: "2001:db8::1") }
+    @Test func refusesUnbracketedIPv6WithBracketedHint() {
+        let error = #expect(throws: AddressError.self) { try SmartHost(parsing: "2001:db8::1") }
+        #expect(error?.reason == "an IP address must be written in brackets, [2001:db8::1]")
+    }
+
+    /// Regression: Int() accepts a sign; Postfix does not, and the text would not round-trip.
+    @Test(arguments: ["relay.example.net:+25", "[10.0.0.5]:+25"])
+    func refusesASignedPort(input: String) {
+        let error = #expect(throws: AddressError.self) { try SmartHost(parsing: input) }
+        #expect(error?.reason == "port must be a number from 1 to 65535")
     }
 }
