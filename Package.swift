@@ -17,14 +17,18 @@ let package = Package(
         .target(name: "MailMigrations", path: "Migrations", resources: [.embedInCode("sql")]),
         .target(name: "MailCore"),
         .target(name: "MailStore", dependencies: ["MailCore", "CSQLite", "MailMigrations"]),
+        .target(name: "MailPolicy", dependencies: ["MailCore"]),
+        .target(name: "MailNamespace", dependencies: ["MailCore", "MailStore", "MailPolicy"]),
         .executableTarget(
             name: "mailns",
             dependencies: [
-                "MailCore", "MailStore",
+                "MailCore", "MailStore", "MailNamespace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
+        .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailCore"]),
+        .testTarget(name: "MailNamespaceTests", dependencies: ["MailNamespace", "MailStore", "MailPolicy", "MailCore"]),
         .testTarget(
             name: "MailStoreTests", dependencies: ["MailStore", "MailCore", "MailMigrations"],
             exclude: ["Fixtures"]),

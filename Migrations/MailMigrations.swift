@@ -17,7 +17,8 @@ package struct Migration: Sendable {
 package enum MailMigrations {
     /// In order. Migration N leaves `PRAGMA user_version = N`.
     package static let all: [Migration] = [
-        Migration(1, "initial_schema", PackageResources.v0001_initial_schema_sql)
+        Migration(1, "initial_schema", PackageResources.v0001_initial_schema_sql),
+        Migration(2, "address_lookup", PackageResources.v0002_address_lookup_sql),
     ]
 
     /// The schema version this binary creates and understands.

@@ -18,7 +18,11 @@ extension DirectoryStore {
 
     /// Every accepted domain, by name.
     package func domains() throws -> [AcceptedDomain] {
-        try read { db in try db.cached(Self.selectDomains).map(Self.acceptedDomain) }
+        try read { db in try Self.allDomains(db) }
+    }
+
+    static func allDomains(_ db: Connection) throws -> [AcceptedDomain] {
+        try db.cached(selectDomains).map(acceptedDomain)
     }
 
     /// The accepted domain with exactly this name, or nil.

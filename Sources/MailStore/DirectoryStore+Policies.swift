@@ -18,7 +18,7 @@ extension DirectoryStore {
     package static let maximumFilterLength = 4096
     package static let maximumPolicyNameLength = 64
 
-    private struct StoredPolicy {
+    struct StoredPolicy {
         let id: Int64
         var policy: RecipientPolicy
     }
@@ -120,12 +120,12 @@ extension DirectoryStore {
         }
     }
 
-    private static func storedPolicies(_ db: Connection) throws -> [StoredPolicy] {
+    static func storedPolicies(_ db: Connection) throws -> [StoredPolicy] {
         let rows = try db.cached(selectPolicies).map(policyRow)
         return try rows.map { try withTemplates(db, $0) }
     }
 
-    private static func storedPolicy(_ db: Connection, named name: String) throws -> StoredPolicy? {
+    static func storedPolicy(_ db: Connection, named name: String) throws -> StoredPolicy? {
         guard let row = try db.cached(selectPolicy).bind(name).first(policyRow) else { return nil }
         return try withTemplates(db, row)
     }

@@ -26,11 +26,11 @@ struct StoredRecipient {
 extension DirectoryStore {
     // Column lists come from our own attribute table, never from input.
     private static let attributes = RecipientAttribute.allCases
-    private static let recipientColumns =
+    static let recipientColumns =
         "r.id, r.alias, r.kind, r.target_address, r.policy_managed, r.source, p.name, "
         + attributes.map { "r.\($0.column)" }.joined(separator: ", ")
     private static let firstAttributeColumn: Int32 = 7
-    private static let recipientFrom = "FROM recipient AS r LEFT JOIN recipient_policy AS p ON p.id = r.stamped_by_policy_id"
+    static let recipientFrom = "FROM recipient AS r LEFT JOIN recipient_policy AS p ON p.id = r.stamped_by_policy_id"
 
     private static let selectRecipientByAlias = "SELECT \(recipientColumns) \(recipientFrom) WHERE r.alias = ?"
     private static let selectRecipientByAddress = """
@@ -39,15 +39,15 @@ extension DirectoryStore {
         """
     private static let selectAllRecipients = "SELECT \(recipientColumns) \(recipientFrom) ORDER BY r.alias"
     /// Primary SMTP first, then SMTP secondaries, then other types, each group by address.
-    private static let addressOrder = "type <> 'SMTP', type, is_primary DESC, address"
+    static let addressOrder = "type <> 'SMTP', type, is_primary DESC, address"
     private static let selectAddresses = "SELECT type, address, is_primary FROM proxy_address WHERE recipient_id = ? ORDER BY \(addressOrder)"
     private static let selectAllAddresses = "SELECT recipient_id, type, address, is_primary FROM proxy_address ORDER BY recipient_id, \(addressOrder)"
 
-    private static let insertRecipient =
+    static let insertRecipient =
         "INSERT INTO recipient (alias, kind, target_address, policy_managed, source, "
         + attributes.map(\.column).joined(separator: ", ") + ") VALUES (?, ?, ?, ?, ?"
         + String(repeating: ", ?", count: attributes.count) + ")"
-    private static let updateRecipient =
+    static let updateRecipient =
         "UPDATE recipient SET alias = ?, kind = ?, target_address = ?, policy_managed = ?, source = ?, "
         + attributes.map { "\($0.column) = ?" }.joined(separator: ", ") + " WHERE id = ?"
     private static let deleteRecipient = "DELETE FROM recipient WHERE id = ?"
@@ -93,19 +93,49 @@ extension DirectoryStore {
     /// alias or any address is taken or the recipient breaks a rule of the directory.
     @discardableResult
     package func addRecipient(_ recipient: Recipient, actor: AddressActor = .manual) throws -> Recipient {
-        try write { db in
-            try Self.validate(recipient)
-            if let existing = try Self.storedRecipient(db, alias: recipient.alias) {
-                throw StoreError.refused("recipient \(existing.recipient.alias) already exists")
-            }
-            let addresses = try Self.normalizedAddressList(recipient.addresses, alias: recipient.alias)
-            try db.cached(Self.insertRecipient).bind(Self.rowValues(recipient)).run()
-            let id = db.lastInsertRowID
-            let batchID = Self.makeBatchID()
-            for address in addresses {
-                try Self.insertAddress(db, address, recipientID: id, alias: recipient.alias, actor: actor, batchID: batchID)
-            }
-            return try Self.withAddresses(db, StoredRecipient(id: id, recipient: recipient)).recipient
+        try write { db in try Self.insertRecipient(db, recipient, actor: actor).recipient }
+    }
+
+    /// Inserts a recipient and its addresses inside the caller's write transaction.
+    static func insertRecipient(_ db: Connection, _ recipient: Recipient, actor: AddressActor) throws -> StoredRecipient {
+        try validate(recipient)
+        if let existing = try storedRecipient(db, alias: recipient.alias) {
+            throw StoreError.refused("recipient \(existing.recipient.alias) already exists")
+        }
+        let addresses = try normalizedAddressList(recipient.addresses, alias: recipient.alias)
+        var row = recipient
+        row.stampedByPolicy = nil  // set only by stamping
+        try db.cached(insertRecipient).bind(rowValues(row)).run()
+        let id = db.lastInsertRowID
+        let batchID = makeBatchID()
+        for address in addresses {
+            try insertAddress(db, address, recipientID: id, alias: recipient.alias, actor: actor, batchID: batchID)
+        }
+        return try withAddresses(db, StoredRecipient(id: id, recipient: row))
+    }
+
+    private static let selectPage = """
+        SELECT \(recipientColumns) \(recipientFrom)
+        WHERE (?1 IS NULL OR r.alias > ?1) AND (?2 = 0 OR r.policy_managed = 1) ORDER BY r.alias LIMIT ?3
+        """
+    private static let selectPageAddresses = """
+        SELECT a.recipient_id, a.type, a.address, a.is_primary FROM proxy_address AS a
+        WHERE a.recipient_id IN (
+            SELECT r.id FROM recipient AS r
+            WHERE (?1 IS NULL OR r.alias > ?1) AND (?2 = 0 OR r.policy_managed = 1) ORDER BY r.alias LIMIT ?3)
+        ORDER BY a.recipient_id, \(addressOrder)
+        """
+
+    /// One page of recipients in alias order, with their addresses, for batch work.
+    static func recipientPage(_ db: Connection, after alias: String?, limit: Int, policyManagedOnly: Bool) throws -> [RecipientRecord] {
+        var byID: [Int64: [ProxyAddress]] = [:]
+        try db.cached(selectPageAddresses).bind(alias, policyManagedOnly, limit).forEach { row in
+            byID[row.int64(0), default: []].append(proxyAddress(row, from: 1))
+        }
+        return try db.cached(selectPage).bind(alias, policyManagedOnly, limit).map { row in
+            var stored = recipientRow(row)
+            stored.recipient.addresses = byID[stored.id] ?? []
+            return RecipientRecord(id: stored.id, recipient: stored.recipient)
         }
     }
 
@@ -113,16 +143,19 @@ extension DirectoryStore {
     /// are changed through the address methods; changes to them here are ignored.
     @discardableResult
     package func updateRecipient(alias: String, _ change: (inout Recipient) throws -> Void) throws -> Recipient {
-        try write { db in
-            let stored = try Self.requireRecipient(db, alias: alias)
-            var updated = stored.recipient
-            try change(&updated)
-            updated.addresses = stored.recipient.addresses
-            updated.alias = stored.recipient.alias
-            try Self.validate(updated)
-            try db.cached(Self.updateRecipient).bind(Self.rowValues(updated) + [stored.id]).run()
-            return try Self.withAddresses(db, StoredRecipient(id: stored.id, recipient: updated)).recipient
-        }
+        try write { db in try Self.updateRecipient(db, alias: alias, change).recipient }
+    }
+
+    static func updateRecipient(_ db: Connection, alias: String, _ change: (inout Recipient) throws -> Void) throws -> StoredRecipient {
+        let stored = try requireRecipient(db, alias: alias)
+        var updated = stored.recipient
+        try change(&updated)
+        updated.addresses = stored.recipient.addresses
+        updated.alias = stored.recipient.alias
+        updated.stampedByPolicy = stored.recipient.stampedByPolicy
+        try validate(updated)
+        try db.cached(updateRecipient).bind(rowValues(updated) + [stored.id]).run()
+        return StoredRecipient(id: stored.id, recipient: updated)
     }
 
     /// Removes a recipient and its addresses; the address history keeps a `removed` line for each.
@@ -162,13 +195,13 @@ extension DirectoryStore {
         }
     }
 
-    private static func withAddresses(_ db: Connection, _ stored: StoredRecipient) throws -> StoredRecipient {
+    static func withAddresses(_ db: Connection, _ stored: StoredRecipient) throws -> StoredRecipient {
         var stored = stored
         stored.recipient.addresses = try db.cached(selectAddresses).bind(stored.id).map { proxyAddress($0, from: 0) }
         return stored
     }
 
-    private static func recipientRow(_ row: Row) -> StoredRecipient {
+    static func recipientRow(_ row: Row) -> StoredRecipient {
         var attributes: [RecipientAttribute: String] = [:]
         for (offset, attribute) in Self.attributes.enumerated() {
             if let value = row.optionalText(firstAttributeColumn + Int32(offset)) { attributes[attribute] = value }
@@ -184,7 +217,7 @@ extension DirectoryStore {
         return StoredRecipient(id: row.int64(0), recipient: recipient)
     }
 
-    private static func rowValues(_ r: Recipient) -> [any SQLBindable] {
+    static func rowValues(_ r: Recipient) -> [any SQLBindable] {
         var values: [any SQLBindable] = [r.alias, r.kind.rawValue, r.targetAddress?.description, r.isPolicyManaged, r.source]
         for attribute in attributes { values.append(r.attributes[attribute]) }
         return values

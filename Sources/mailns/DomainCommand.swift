@@ -1,5 +1,6 @@
 import ArgumentParser
 import MailCore
+import MailNamespace
 import MailStore
 
 extension DomainType: ExpressibleByArgument {}
@@ -45,7 +46,7 @@ struct DomainCommand: ParsableCommand {
 
         func run() throws {
             let name = try DomainName(parsing: domain)
-            try store.open().removeDomain(name)
+            try store.namespace().removeDomain(name)
             print("removed domain \(name)")
         }
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MailCore
+import MailNamespace
+import MailPolicy
 import MailStore
 
 @main
@@ -21,6 +23,12 @@ struct MailNS: ParsableCommand {
         } catch let error as StoreError {
             fail(error.description, status: ExitStatus.of(error))
         } catch let error as AddressError {
+            fail(error.description, status: .dataError)
+        } catch let error as PolicyError {
+            fail(error.description, status: .dataError)
+        } catch let error as TemplateError {
+            fail(error.description, status: .dataError)
+        } catch let error as FilterError {
             fail(error.description, status: .dataError)
         } catch {
             exit(withError: error)
@@ -86,6 +94,9 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens (creating and migrating when needed) the directory.
     func open() throws -> DirectoryStore { try DirectoryStore(path: resolvedPath) }
+
+    /// Opens the directory with policies wired in, for changes that stamp addresses.
+    func namespace() throws -> Namespace { try Namespace(path: resolvedPath) }
 }
 
 /// `--json` for commands a script reads.

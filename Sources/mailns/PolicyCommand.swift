@@ -1,11 +1,12 @@
 import ArgumentParser
 import MailCore
+import MailNamespace
 import MailStore
 
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "Recipient policies: which recipients get which addresses.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, SetPriority.self, SetTemplates.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, SetPriority.self, SetTemplates.self, Apply.self, Preview.self])
 
     static func printPolicy(_ policy: RecipientPolicy) {
         Output.printFields([
@@ -28,7 +29,7 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let parsed = try templates.map { try PolicyTemplate(parsing: $0) }
-            let policy = try store.open().addPolicy(name: name, priority: priority, filter: filter, templates: parsed)
+            let policy = try store.namespace().addPolicy(name: name, priority: priority, filter: filter, templates: parsed)
             print("added policy \(policy.name) at priority \(policy.priority)")
         }
     }
@@ -93,7 +94,7 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let parsed = try templates.map { try PolicyTemplate(parsing: $0) }
-            let policy = try store.open().setPolicyTemplates(name: name, parsed)
+            let policy = try store.namespace().setPolicyTemplates(name: name, parsed)
             print("policy \(policy.name) templates: " + (policy.templates.isEmpty ? "none" : policy.templates.map(\.description).joined(separator: " ")))
         }
     }

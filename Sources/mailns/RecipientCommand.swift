@@ -1,5 +1,6 @@
 import ArgumentParser
 import MailCore
+import MailNamespace
 import MailStore
 
 extension RecipientKind: ExpressibleByArgument {}
@@ -84,7 +85,7 @@ struct RecipientCommand: ParsableCommand {
             recipient.targetAddress = try fields.targetChange() ?? nil
             recipient.source = fields.sourceChange() ?? nil
             recipient.addresses = try addresses.map { try ProxyAddress(parsing: $0) }
-            let added = try store.open().addRecipient(recipient)
+            let added = try store.namespace().addRecipient(recipient)
             print("added \(added.kind.rawValue) \(added.alias)" + (added.addresses.isEmpty ? "" : " with " + added.addresses.map(\.description).joined(separator: ", ")))
         }
     }
@@ -145,14 +146,14 @@ struct RecipientCommand: ParsableCommand {
             let attributes = try fields.attributeChanges()
             let target = try fields.targetChange()
             let source = fields.sourceChange()
-            let updated = try store.open().updateRecipient(alias: alias) { r in
+            let updated = try store.namespace().updateRecipient(alias: alias) { r in
                 for (attribute, value) in attributes { r.attributes[attribute] = value }
                 if let kind { r.kind = kind }
                 if let target { r.targetAddress = target }
                 if let source { r.source = source }
                 if let policyManaged { r.isPolicyManaged = policyManaged.isOn }
             }
-            print("updated \(updated.alias)")
+            print("updated \(updated.alias)" + (updated.addresses.isEmpty ? "" : "; addresses: " + updated.addresses.map(\.description).joined(separator: ", ")))
         }
     }
 

@@ -63,6 +63,7 @@ CREATE TABLE proxy_address (
     -- Unique across the whole directory, whatever the letter case.
     UNIQUE (type, address)
 ) STRICT;
+CREATE INDEX proxy_address_address ON proxy_address (address);
 CREATE UNIQUE INDEX proxy_address_one_primary ON proxy_address (recipient_id, type) WHERE is_primary = 1;
 CREATE INDEX proxy_address_recipient ON proxy_address (recipient_id);
 CREATE TABLE recipient (

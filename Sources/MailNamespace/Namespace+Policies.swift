@@ -1,0 +1,73 @@
+import MailCore
+import MailPolicy
+import MailStore
+
+extension Namespace {
+    /// Checks a policy before it is saved: the filter parses, every template is SMTP, parses,
+    /// and names an accepted authoritative or shared domain (spec §2). Throws `PolicyError`.
+    package static func validate(name: String, filter: String, templates: [PolicyTemplate], domains: [AcceptedDomain]) throws {
+        let compiled = try CompiledPolicy(RecipientPolicy(name: name, priority: 1, filter: filter, templates: templates))
+        for entry in compiled.templates {
+            let domain = entry.template.domain
+            guard let accepted = domains.first(where: { $0.name == domain || ($0.includesSubdomains && domain.isEqualOrSubdomain(of: $0.name)) }) else {
+                throw PolicyError(policy: name, reason: "template \(entry.template): \(domain) is not an accepted domain")
+            }
+            guard accepted.type != .relay else {
+                throw PolicyError(policy: name, reason: "template \(entry.template): \(domain) is a relay domain; templates may use authoritative or shared domains only")
+            }
+        }
+    }
+
+    /// Adds a recipient policy after validating it. Existing recipients follow it on the next
+    /// `applyPolicies`.
+    @discardableResult
+    package func addPolicy(name: String, priority: Int?, filter: String, templates: [PolicyTemplate]) throws -> RecipientPolicy {
+        try Self.validate(name: name, filter: filter, templates: templates, domains: directory.domains())
+        return try directory.addPolicy(name: name, priority: priority, filter: filter, templates: templates)
+    }
+
+    /// Replaces a policy's templates after validating them.
+    @discardableResult
+    package func setPolicyTemplates(name: String, _ templates: [PolicyTemplate]) throws -> RecipientPolicy {
+        guard let policy = try directory.policy(named: name) else { throw StoreError.notFound("no recipient policy named \(name)") }
+        try Self.validate(name: policy.name, filter: policy.filter, templates: templates, domains: directory.domains())
+        return try directory.setPolicyTemplates(name: name, templates)
+    }
+
+    /// Removes an accepted domain unless a policy template still generates addresses in it.
+    package func removeDomain(_ name: DomainName) throws {
+        for policy in try directory.policies() {
+            for template in policy.templates {
+                if let parsed = try? AddressTemplate(parsing: template.template), parsed.domain == name {
+                    throw StoreError.refused("domain \(name) is used by policy \(policy.name) (template \(template)); change the policy first")
+                }
+            }
+        }
+        try directory.removeDomain(name)
+    }
+
+    /// The recipients a policy wins now, with the primary address each would get (before
+    /// collisions with other recipients are resolved, which `applyPolicies(dryRun:)` shows).
+    package func preview(policy name: String) throws -> [(alias: String, primary: EmailAddress?)] {
+        try directory.transaction(writing: false) { tx in
+            guard let stored = try tx.policies().first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                throw StoreError.notFound("no recipient policy named \(name)")
+            }
+            let set = try PolicySet(try tx.policies())
+            let transliterator = Transliterator()
+            var result: [(String, EmailAddress?)] = []
+            var after: String?
+            while true {
+                let page = try tx.recipients(after: after, limit: Self.batchSize, policyManagedOnly: true)
+                guard let last = page.last else { break }
+                after = last.recipient.alias
+                for record in page {
+                    guard let winner = set.winner(for: record.recipient), winner.name == stored.name else { continue }
+                    let primary = winner.templates.first(where: \.isPrimary)?.template.render(for: record.recipient, transliterator: transliterator)
+                    result.append((record.recipient.alias, primary))
+                }
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import MailCore
+import MailPolicy
+import MailStore
+
+/// Options of one policy run (`mailns policy apply`).
+package struct ApplyOptions: Sendable {
+    package var dryRun = false
+    /// Only recipients this policy wins (Exchange's "Apply this policy now").
+    package var policy: String?
+    package init(dryRun: Bool = false, policy: String? = nil) {
+        self.dryRun = dryRun
+        self.policy = policy
+    }
+}
+
+/// What a policy run did (or, dry, would do).
+package struct ApplyReport: Sendable {
+    package var batchID: String
+    package var dryRun: Bool
+    /// Policy-managed recipients looked at.
+    package var recipients = 0
+    /// Recipients whose addresses changed.
+    package var changed = 0
+    package var added = 0
+    package var promoted = 0
+    package var demoted = 0
+    package var collisions = 0
+    /// Recipients that got nothing, with the reason.
+    package var failures: [(alias: String, reason: String)] = []
+    /// Per-recipient plans with address changes (kept for dry runs only, to print).
+    package var plans: [StampPlan] = []
+}
+
+extension Namespace {
+    /// Recipients per write transaction: large enough that commits are cheap, small enough
+    /// that a concurrent `mailns` command waits well under the 5 s busy timeout.
+    package static let batchSize = 2_000
+
+    /// Applies the recipient policies to every policy-managed recipient, in alias order (spec §2):
+    /// the winning policy's addresses are added, a changed primary demotes the old one,
+    /// nothing is removed, collisions take the smallest free numeric suffix. One transaction
+    /// per batch; every change goes to the address history under the policy's name and one
+    /// batch id. A dry run reads one snapshot and writes nothing.
+    ///
+    /// `progress(done, total)` is called after each batch.
+    package func applyPolicies(_ options: ApplyOptions, progress: (Int, Int) -> Void = { _, _ in }) throws -> ApplyReport {
+        let policies = try directory.policies()
+        if let only = options.policy, !policies.contains(where: { $0.name.lowercased() == only.lowercased() }) {
+            throw StoreError.notFound("no recipient policy named \(only)")
+        }
+        let set = try PolicySet(policies)
+        let stamper = Stamper()
+        var report = ApplyReport(batchID: DirectoryStore.makeBatchID(), dryRun: options.dryRun)
+        let total = try directory.transaction(writing: false) { try $0.policyManagedCount() }
+
+        // A dry run sees one snapshot; addresses its earlier plans would add are claimed here
+        // so later recipients see them taken, exactly as the real run's database would.
+        var claimed: [String: String] = [:]
+        var after: String?
+        var done = 0
+        while true {
+            let more = try directory.transaction(writing: !options.dryRun) { tx -> Bool in
+                let page = try tx.recipients(after: after, limit: Self.batchSize, policyManagedOnly: true)
+                guard let last = page.last else { return false }
+                after = last.recipient.alias
+                for record in page {
+                    report.recipients += 1
+                    guard let winner = set.winner(for: record.recipient) else { continue }
+                    if let only = options.policy, winner.name.lowercased() != only.lowercased() { continue }
+                    let plan = try stamper.plan(for: record.recipient, under: winner) { key in
+                        if let alias = claimed[key] { return alias }
+                        return try tx.owner(ofAddress: key)
+                    }
+                    try tally(plan, of: record, into: &report, claimed: &claimed, tx: tx, dryRun: options.dryRun)
+                }
+                done += page.count
+                return page.count == Self.batchSize
+            }
+            progress(done, total)
+            if !more { break }
+        }
+        return report
+    }
+
+    private func tally(
+        _ plan: StampPlan, of record: RecipientRecord, into report: inout ApplyReport, claimed: inout [String: String],
+        tx: DirectoryTransaction, dryRun: Bool
+    ) throws {
+        if let failure = plan.failure {
+            report.failures.append((record.recipient.alias, failure))
+            return
+        }
+        guard !plan.isEmpty else { return }
+        if plan.changesAddresses {
+            report.changed += 1
+            report.added += plan.added.count
+            report.promoted += plan.promoted == nil ? 0 : 1
+            report.demoted += plan.demoted == nil ? 0 : 1
+            report.collisions += plan.collisions.count
+        }
+        if dryRun {
+            for address in plan.added { claimed[address.key] = record.recipient.alias }
+            if plan.changesAddresses { report.plans.append(plan) }
+        } else {
+            try tx.write(Self.stamp(plan, for: record), batchID: report.batchID)
+        }
+    }
+
+    static func stamp(_ plan: StampPlan, for record: RecipientRecord) -> AddressStamp {
+        var stamp = AddressStamp(record: record, policy: plan.policy)
+        stamp.added = plan.added
+        stamp.promoted = plan.promoted
+        stamp.demoted = plan.demoted
+        stamp.updatesStampingPolicy = plan.changesStampingPolicy
+        return stamp
+    }
+
+    /// Stamps one recipient with its winning policy inside the caller's write transaction
+    /// (a new or changed policy-managed recipient gets its addresses at once, as Exchange
+    /// 2007+ does). Returns the plan, or nil when the recipient is not policy-managed.
+    @discardableResult
+    static func stampNow(_ record: RecipientRecord, tx: DirectoryTransaction) throws -> StampPlan? {
+        guard record.recipient.isPolicyManaged else { return nil }
+        let set = try PolicySet(try tx.policies())
+        guard let winner = set.winner(for: record.recipient) else { return nil }
+        let plan = try Stamper().plan(for: record.recipient, under: winner) { try tx.owner(ofAddress: $0) }
+        if let failure = plan.failure { throw StoreError.refused("recipient \(record.recipient.alias): \(failure)") }
+        if !plan.isEmpty { try tx.write(stamp(plan, for: record), batchID: DirectoryStore.makeBatchID()) }
+        return plan
+    }
+
+    /// Adds a recipient; a policy-managed one is stamped by its winning policy in the same
+    /// transaction, so it is never visible without its policy addresses.
+    @discardableResult
+    package func addRecipient(_ recipient: Recipient, actor: AddressActor = .manual) throws -> Recipient {
+        try directory.transaction(writing: true) { tx in
+            let record = try tx.addRecipient(recipient, actor: actor)
+            try Self.stampNow(record, tx: tx)
+            return try tx.recipient(alias: record.recipient.alias)?.recipient ?? record.recipient
+        }
+    }
+
+    /// Changes a recipient's fields, then re-stamps it when policy-managed (its attributes may
+    /// now generate other addresses, or another policy may win).
+    @discardableResult
+    package func updateRecipient(alias: String, _ change: (inout Recipient) throws -> Void) throws -> Recipient {
+        try directory.transaction(writing: true) { tx in
+            let updated = try tx.updateRecipient(alias: alias, change)
+            try Self.stampNow(updated, tx: tx)
+            return try tx.recipient(alias: updated.recipient.alias)?.recipient ?? updated.recipient
+        }
+    }
+}

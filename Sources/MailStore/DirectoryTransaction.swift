@@ -1,0 +1,91 @@
+import MailCore
+
+/// A recipient with the identity the store needs to change it within one transaction.
+package struct RecipientRecord: Sendable {
+    package let id: Int64
+    package var recipient: Recipient
+}
+
+/// What a policy stamps on one recipient, as the store writes it (built by the caller from a
+/// `StampPlan`; the store knows nothing of policies' logic).
+package struct AddressStamp: Sendable {
+    package let record: RecipientRecord
+    package let policy: String
+    package var added: [ProxyAddress] = []
+    package var promoted: ProxyAddress?
+    package var demoted: ProxyAddress?
+    package var updatesStampingPolicy = false
+
+    package init(record: RecipientRecord, policy: String) {
+        self.record = record
+        self.policy = policy
+    }
+}
+
+/// Directory operations inside one open transaction, for work that reads and writes as one
+/// unit (policy application, a recipient added and stamped at once). Obtained only through
+/// `DirectoryStore.transaction`; never outlives it.
+package struct DirectoryTransaction {
+    let db: Connection
+    package let isWriting: Bool
+
+    private static let ownerOfAddress = """
+        SELECT r.alias FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
+        WHERE a.address = ? LIMIT 1
+        """
+    private static let countManaged = "SELECT count(*) FROM recipient WHERE policy_managed = 1"
+
+    /// The alias of the recipient owning `address` under any type, case-insensitively; nil when free.
+    package func owner(ofAddress address: String) throws -> String? {
+        try db.cached(Self.ownerOfAddress).bind(address).first { $0.text(0) }
+    }
+
+    /// The next `limit` recipients after `alias` in alias order (from the start when nil),
+    /// with their addresses.
+    package func recipients(after alias: String?, limit: Int, policyManagedOnly: Bool) throws -> [RecipientRecord] {
+        try DirectoryStore.recipientPage(db, after: alias, limit: limit, policyManagedOnly: policyManagedOnly)
+    }
+
+    package func recipient(alias: String) throws -> RecipientRecord? {
+        try DirectoryStore.storedRecipient(db, alias: alias).map { RecipientRecord(id: $0.id, recipient: $0.recipient) }
+    }
+
+    package func policyManagedCount() throws -> Int {
+        try db.cached(Self.countManaged).first { $0.int(0) } ?? 0
+    }
+
+    package func policies() throws -> [RecipientPolicy] { try DirectoryStore.storedPolicies(db).map(\.policy) }
+    package func domains() throws -> [AcceptedDomain] { try DirectoryStore.allDomains(db) }
+
+    /// Adds a recipient (the rules of `DirectoryStore.addRecipient`).
+    package func addRecipient(_ recipient: Recipient, actor: AddressActor) throws -> RecipientRecord {
+        precondition(isWriting, "addRecipient in a read transaction")
+        let stored = try DirectoryStore.insertRecipient(db, recipient, actor: actor)
+        return RecipientRecord(id: stored.id, recipient: stored.recipient)
+    }
+
+    /// Changes a recipient's fields (the rules of `DirectoryStore.updateRecipient`).
+    package func updateRecipient(alias: String, _ change: (inout Recipient) throws -> Void) throws -> RecipientRecord {
+        precondition(isWriting, "updateRecipient in a read transaction")
+        let stored = try DirectoryStore.updateRecipient(db, alias: alias, change)
+        return RecipientRecord(id: stored.id, recipient: stored.recipient)
+    }
+
+    /// Writes a stamp: demotes, promotes, adds, each with a history line under the policy's
+    /// name and `batchID`, and remembers the policy that stamped the recipient.
+    package func write(_ stamp: AddressStamp, batchID: String) throws {
+        precondition(isWriting, "stamp written in a read transaction")
+        try DirectoryStore.writeStamp(db, stamp, batchID: batchID)
+    }
+}
+
+extension DirectoryStore {
+    /// Runs `body` in one transaction: `BEGIN IMMEDIATE` when `writing`, else a read snapshot.
+    /// Anything thrown rolls the whole transaction back.
+    package func transaction<T>(writing: Bool, _ body: (DirectoryTransaction) throws -> T) throws -> T {
+        if writing {
+            return try write { db in try body(DirectoryTransaction(db: db, isWriting: true)) }
+        }
+        return try read { db in try body(DirectoryTransaction(db: db, isWriting: false)) }
+    }
+}

@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import MailCore
+import MailNamespace
+import MailPolicy
+import MailStore
+
+extension PolicyCommand {
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stamp every policy-managed recipient with its winning policy's addresses (the Recipient Update Service).",
+            discussion: """
+                Additive: addresses are added, a changed primary demotes the old one to smtp:, nothing is \
+                removed. A taken address gets the smallest free suffix (john.doe2@…). A second run with \
+                nothing changed writes nothing. Exit 65 when some recipients could not be given addresses.
+                """)
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Write nothing; print what would change.") var dryRun = false
+        @Option(help: "Only the recipients this policy wins (Exchange's \"Apply this policy now\").") var policy: String?
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let progress = Progress(label: dryRun ? "policy apply (dry run)" : "policy apply")
+            let report = try store.namespace().applyPolicies(ApplyOptions(dryRun: dryRun, policy: policy)) { done, total in
+                progress.update(done: done, total: total)
+            }
+            progress.finish()
+            if output.json {
+                try Output.printJSON(ApplyReportJSON(report))
+            } else {
+                if dryRun {
+                    for plan in report.plans { PolicyCommand.printPlan(plan) }
+                }
+                for failure in report.failures { print("error: \(failure.alias): \(failure.reason)") }
+                print(PolicyCommand.summary(report))
+            }
+            if !report.failures.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
+        }
+    }
+
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the recipients a policy wins now, with the primary address each would get.")
+        @OptionGroup var store: StoreOptions
+        @Argument var name: String
+        @OptionGroup var output: OutputOptions
+
+        struct Row: Encodable {
+            let alias: String
+            let primary: String?
+        }
+
+        func run() throws {
+            let rows = try store.namespace().preview(policy: name).map { Row(alias: $0.alias, primary: $0.primary.map { "SMTP:\($0)" }) }
+            if output.json { return try Output.printJSON(rows) }
+            for row in rows { print("\(row.alias)\t\(row.primary ?? "(no usable address)")") }
+        }
+    }
+
+    static func printPlan(_ plan: StampPlan) {
+        print("\(plan.alias) (\(plan.policy))")
+        for collision in plan.collisions {
+            print("  collision: \(collision.wanted) belongs to \(collision.owner); using \(collision.used)")
+        }
+        if let demoted = plan.demoted { print("  demote  \(demoted)") }
+        if let promoted = plan.promoted { print("  promote \(promoted)") }
+        for address in plan.added { print("  add     \(address)") }
+    }
+
+    static func summary(_ r: ApplyReport) -> String {
+        let changes = r.changed == 1 ? "1 change" : "\(r.changed) changes"
+        let detail = "\(r.added) added, \(r.promoted) promoted, \(r.demoted) demoted, \(r.collisions) collisions resolved"
+        let errors = r.failures.count == 1 ? "1 error" : "\(r.failures.count) errors"
+        let tail = r.dryRun ? "dry run, nothing written" : "batch \(r.batchID)"
+        return "\(r.recipients) recipients, \(changes) (\(detail)), \(errors); \(tail)"
+    }
+}
+
+struct ApplyReportJSON: Encodable {
+    struct Plan: Encodable {
+        struct Collision: Encodable {
+            let wanted: String
+            let owner: String
+            let used: String
+        }
+        let alias: String
+        let policy: String
+        let added: [String]
+        let promoted: String?
+        let demoted: String?
+        let collisions: [Collision]
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(alias, forKey: .alias)
+            try c.encode(policy, forKey: .policy)
+            try c.encode(added, forKey: .added)
+            try c.encode(promoted, forKey: .promoted)
+            try c.encode(demoted, forKey: .demoted)
+            try c.encode(collisions, forKey: .collisions)
+        }
+        private enum CodingKeys: String, CodingKey { case alias, policy, added, promoted, demoted, collisions }
+    }
+    struct Failure: Encodable {
+        let alias: String
+        let reason: String
+    }
+
+    let dryRun: Bool
+    let batch: String?
+    let recipients: Int
+    let changes: Int
+    let added: Int
+    let promoted: Int
+    let demoted: Int
+    let collisions: Int
+    let failures: [Failure]
+    let plans: [Plan]?
+
+    init(_ r: ApplyReport) {
+        dryRun = r.dryRun
+        batch = r.dryRun ? nil : r.batchID
+        recipients = r.recipients
+        changes = r.changed
+        added = r.added
+        promoted = r.promoted
+        demoted = r.demoted
+        collisions = r.collisions
+        failures = r.failures.map { Failure(alias: $0.alias, reason: $0.reason) }
+        plans = r.dryRun
+            ? r.plans.map { p in
+                Plan(
+                    alias: p.alias, policy: p.policy, added: p.added.map(\.description), promoted: p.promoted?.description,
+                    demoted: p.demoted?.description,
+                    collisions: p.collisions.map { Plan.Collision(wanted: $0.wanted.description, owner: $0.owner, used: $0.used.description) })
+            } : nil
+    }
+}
+
+/// Progress on stderr while a long run works: only on a terminal, at most five times a second,
+/// so piped output and logs stay clean.
+final class Progress {
+    private let label: String
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var drew = false
+
+    init(label: String) { self.label = label }
+
+    func update(done: Int, total: Int) {
+        guard isTerminal else { return }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.2 || done >= total else { return }
+        lastDraw = now
+        let elapsed = max(now.timeIntervalSince(start), 0.001)
+        let rate = Double(done) / elapsed
+        let percent = total > 0 ? done * 100 / total : 100
+        let eta = rate > 0 && total > done ? String(format: ", ETA %.0fs", Double(total - done) / rate) : ""
+        FileHandle.standardError.write(Data("\r\(label): \(done)/\(total) recipients (\(percent)%), \(Int(rate))/s\(eta)\u{1B}[K".utf8))
+        drew = true
+    }
+
+    func finish() {
+        if drew { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
