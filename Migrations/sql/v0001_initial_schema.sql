@@ -1,13 +1,15 @@
 -- v0001: the directory model of spec §1.
 -- Constraints that protect mail flow live here, not only in Swift: any writer (an old binary,
 -- sqlite3 by hand) gets the same refusals. Length limits are Active Directory's rangeUpper.
+-- Value lists are written `x = 'a' OR x = 'b'`, not `x IN (…)`: SQLite builds an ephemeral
+-- index for an IN list on every row it checks, which made history inserts several times slower.
 
 CREATE TABLE accepted_domain (
     id INTEGER PRIMARY KEY,
     -- Lower-case IDNA A-label, no trailing dot (normalised by MailCore.DomainName).
     name TEXT NOT NULL UNIQUE CHECK (name = lower(name) AND length(name) BETWEEN 1 AND 255),
-    type TEXT NOT NULL CHECK (type IN ('authoritative', 'shared', 'relay')),
-    include_subdomains INTEGER NOT NULL DEFAULT 0 CHECK (include_subdomains IN (0, 1))
+    type TEXT NOT NULL CHECK (type = 'authoritative' OR type = 'shared' OR type = 'relay'),
+    include_subdomains INTEGER NOT NULL DEFAULT 0 CHECK (include_subdomains = 0 OR include_subdomains = 1)
 ) STRICT;
 
 CREATE TABLE recipient_policy (
@@ -17,8 +19,8 @@ CREATE TABLE recipient_policy (
     priority INTEGER NOT NULL UNIQUE CHECK (priority >= 1),
     -- RFC 4515 filter text, verbatim.
     filter TEXT NOT NULL CHECK (length(filter) BETWEEN 1 AND 4096),
-    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
-    is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1))
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1),
+    is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default = 0 OR is_default = 1)
 ) STRICT;
 
 -- Exactly one Default Policy, and it cannot be deleted, renamed, disabled or given another filter.
@@ -50,7 +52,7 @@ CREATE TABLE address_template (
     type TEXT NOT NULL CHECK (type = upper(type) AND length(type) BETWEEN 1 AND 16),
     -- The text after the prefix, verbatim (e.g. %g.%s@contoso.com).
     template TEXT NOT NULL CHECK (length(template) BETWEEN 1 AND 1024),
-    is_primary INTEGER NOT NULL CHECK (is_primary IN (0, 1)),
+    is_primary INTEGER NOT NULL CHECK (is_primary = 0 OR is_primary = 1),
     UNIQUE (policy_id, position),
     UNIQUE (policy_id, type, template)
 ) STRICT;
@@ -61,7 +63,7 @@ CREATE UNIQUE INDEX address_template_one_primary ON address_template (policy_id,
 CREATE TABLE recipient (
     id INTEGER PRIMARY KEY,
     alias TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(alias) BETWEEN 1 AND 64),
-    kind TEXT NOT NULL CHECK (kind IN ('mailbox', 'contact', 'remote')),
+    kind TEXT NOT NULL CHECK (kind = 'mailbox' OR kind = 'contact' OR kind = 'remote'),
     given_name TEXT CHECK (length(given_name) BETWEEN 1 AND 64),
     sn TEXT CHECK (length(sn) BETWEEN 1 AND 64),
     initials TEXT CHECK (length(initials) BETWEEN 1 AND 6),
@@ -87,7 +89,7 @@ CREATE TABLE recipient (
     extension_attribute_15 TEXT CHECK (length(extension_attribute_15) BETWEEN 1 AND 1024),
     -- Contacts, and only contacts, forward to a target address.
     target_address TEXT CHECK (length(target_address) BETWEEN 3 AND 320),
-    policy_managed INTEGER NOT NULL DEFAULT 1 CHECK (policy_managed IN (0, 1)),
+    policy_managed INTEGER NOT NULL DEFAULT 1 CHECK (policy_managed = 0 OR policy_managed = 1),
     source TEXT CHECK (length(source) BETWEEN 1 AND 64),
     stamped_by_policy_id INTEGER REFERENCES recipient_policy (id) ON DELETE SET NULL,
     CHECK ((kind = 'contact') = (target_address IS NOT NULL))
@@ -102,7 +104,7 @@ CREATE TABLE proxy_address (
     -- NOCASE: SMTP addresses are ASCII (A-label domains, RFC 5321 local parts), so ASCII
     -- folding is exactly "case-insensitive" for them.
     address TEXT NOT NULL COLLATE NOCASE CHECK (length(address) BETWEEN 1 AND 1024),
-    is_primary INTEGER NOT NULL CHECK (is_primary IN (0, 1)),
+    is_primary INTEGER NOT NULL CHECK (is_primary = 0 OR is_primary = 1),
     -- Unique across the whole directory, whatever the letter case.
     UNIQUE (type, address)
 ) STRICT;
@@ -115,9 +117,9 @@ CREATE TABLE connector (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
     -- 1: deliver by DNS MX lookup; 0: deliver to the smart hosts below.
-    uses_dns INTEGER NOT NULL CHECK (uses_dns IN (0, 1)),
-    allow_relay INTEGER NOT NULL DEFAULT 0 CHECK (allow_relay IN (0, 1)),
-    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+    uses_dns INTEGER NOT NULL CHECK (uses_dns = 0 OR uses_dns = 1),
+    allow_relay INTEGER NOT NULL DEFAULT 0 CHECK (allow_relay = 0 OR allow_relay = 1),
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1)
 ) STRICT;
 
 CREATE TABLE address_space (
@@ -154,7 +156,7 @@ CREATE TABLE server_setting (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     -- Exchange's "forward all mail with unresolved recipients to host"; NULL when unset.
     unresolved_host TEXT CHECK (length(unresolved_host) BETWEEN 1 AND 270),
-    dns_delivery INTEGER NOT NULL DEFAULT 1 CHECK (dns_delivery IN (0, 1))
+    dns_delivery INTEGER NOT NULL DEFAULT 1 CHECK (dns_delivery = 0 OR dns_delivery = 1)
 ) STRICT;
 
 INSERT INTO server_setting (id) VALUES (1);
@@ -170,11 +172,11 @@ CREATE TABLE address_history (
     id INTEGER PRIMARY KEY,
     recipient_id INTEGER REFERENCES recipient (id) ON DELETE SET NULL,
     alias TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('added', 'promoted', 'demoted', 'removed')),
+    action TEXT NOT NULL CHECK (action = 'added' OR action = 'promoted' OR action = 'demoted' OR action = 'removed'),
     type TEXT NOT NULL,
     address TEXT NOT NULL,
     -- What did it: 'manual', 'import' or 'policy'; actor_name is the policy's name or the source.
-    actor TEXT NOT NULL CHECK (actor IN ('manual', 'import', 'policy')),
+    actor TEXT NOT NULL CHECK (actor = 'manual' OR actor = 'import' OR actor = 'policy'),
     actor_name TEXT,
     batch_id TEXT NOT NULL,
     at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))

@@ -6,8 +6,9 @@
 package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     package let localPart: LocalPart
     package let domain: DomainName
+    /// `local@domain`, built once: addresses are printed and compared far more than made.
+    package let description: String
 
-    package var description: String { "\(localPart.text)@\(domain.name)" }
     /// Lower-cased text for case-insensitive comparison (ASCII only: local parts are ASCII).
     package var key: String { description.lowercased() }
 
@@ -16,6 +17,14 @@ package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvert
     package init(localPart: LocalPart, domain: DomainName) {
         self.localPart = localPart
         self.domain = domain
+        description = "\(localPart.text)@\(domain.name)"
+    }
+
+    /// Wraps an address this type rendered earlier (read back from our database) without
+    /// parsing it again. The domain holds no '@', so the last one separates.
+    package init(stored text: String) {
+        guard let at = text.lastIndex(of: "@") else { preconditionFailure("stored address without '@': \(text)") }
+        self.init(localPart: LocalPart(canonical: String(text[..<at])), domain: DomainName(stored: String(text[text.index(after: at)...])))
     }
 
     /// Parses `text` as a mailbox. No angle brackets, no comments, no surrounding space.
@@ -35,6 +44,7 @@ package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvert
             throw AddressError("address", text, error.reason)
         }
         localPart = local
+        description = "\(local.text)@\(domain.name)"
     }
 
     /// The `@` that separates local part and domain: the first one after a quoted local part's

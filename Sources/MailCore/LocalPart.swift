@@ -15,6 +15,13 @@ package struct LocalPart: Hashable, Sendable, CustomStringConvertible {
     package var description: String { text }
     package var isQuoted: Bool { text.hasPrefix("\"") }
 
+    /// Wraps text already in canonical form (stored by this type, or built only of atext and
+    /// single inner dots) without parsing it again. Debug builds check it.
+    package init(canonical text: String) {
+        assert((try? LocalPart(parsing: text[...], for: text))?.text == text, "not a canonical local part: \(text)")
+        self.text = text
+    }
+
     /// Parses `raw` (a dot-string, or a quoted string including its quotes).
     package init(parsing raw: Substring, for input: String) throws(AddressError) {
         func fail(_ reason: String) -> AddressError { AddressError("address", input, reason) }
@@ -38,8 +45,13 @@ package struct LocalPart: Hashable, Sendable, CustomStringConvertible {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "/"),
+            UInt8(ascii: "="), UInt8(ascii: "?"), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"),
+            UInt8(ascii: "{"), UInt8(ascii: "|"), UInt8(ascii: "}"), UInt8(ascii: "~"):
+            return true
         default:
-            return "!#$%&'*+-/=?^_`{|}~".utf8.contains(byte)
+            return false
         }
     }
 

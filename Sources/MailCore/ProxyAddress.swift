@@ -31,6 +31,15 @@ package struct ProxyAddress: Hashable, Sendable, CustomStringConvertible {
         self.kind = kind
     }
 
+    /// Wraps a proxy address read back from our database (type upper-case, value canonical)
+    /// without parsing it again.
+    package init(storedType type: String, value: String, kind: Kind) {
+        assert(type == type.uppercased(), "stored proxy type is not upper-case: \(type)")
+        self.type = type
+        self.value = value
+        self.kind = kind
+    }
+
     /// Parses `SMTP:a@b`, `smtp:a@b`, `X500:/o=…`. A prefix in mixed case is refused: it
     /// would be a guess whether the address is primary.
     package init(parsing text: String) throws(AddressError) {

@@ -9,13 +9,21 @@ extension Namespace {
         let compiled = try CompiledPolicy(RecipientPolicy(name: name, priority: 1, filter: filter, templates: templates))
         for entry in compiled.templates {
             let domain = entry.template.domain
-            guard let accepted = domains.first(where: { $0.name == domain || ($0.includesSubdomains && domain.isEqualOrSubdomain(of: $0.name)) }) else {
+            guard let accepted = acceptedDomain(covering: domain, in: domains) else {
                 throw PolicyError(policy: name, reason: "template \(entry.template): \(domain) is not an accepted domain")
             }
             guard accepted.type != .relay else {
                 throw PolicyError(policy: name, reason: "template \(entry.template): \(domain) is a relay domain; templates may use authoritative or shared domains only")
             }
         }
+    }
+
+    /// The accepted domain that decides for `domain`: itself, else the closest parent that
+    /// includes subdomains (a relay subdomain of a shared parent is relay).
+    package static func acceptedDomain(covering domain: DomainName, in domains: [AcceptedDomain]) -> AcceptedDomain? {
+        if let exact = domains.first(where: { $0.name == domain }) { return exact }
+        return domains.filter { $0.includesSubdomains && domain.isEqualOrSubdomain(of: $0.name) }
+            .max { $0.name.name.utf8.count < $1.name.name.utf8.count }
     }
 
     /// Adds a recipient policy after validating it. Existing recipients follow it on the next
@@ -34,13 +42,15 @@ extension Namespace {
         return try directory.setPolicyTemplates(name: name, templates)
     }
 
-    /// Removes an accepted domain unless a policy template still generates addresses in it.
+    /// Removes an accepted domain unless a policy template would be left generating addresses
+    /// in a domain no longer accepted (the domain itself or a subdomain it covered).
     package func removeDomain(_ name: DomainName) throws {
+        let remaining = try directory.domains().filter { $0.name != name }
         for policy in try directory.policies() {
-            for template in policy.templates {
-                if let parsed = try? AddressTemplate(parsing: template.template), parsed.domain == name {
-                    throw StoreError.refused("domain \(name) is used by policy \(policy.name) (template \(template)); change the policy first")
-                }
+            do {
+                try Self.validate(name: policy.name, filter: policy.filter, templates: policy.templates, domains: remaining)
+            } catch let error as PolicyError {
+                throw StoreError.refused("domain \(name) is still needed: \(error); change the policy first")
             }
         }
         try directory.removeDomain(name)

@@ -34,7 +34,7 @@ package struct ApplyReport: Sendable {
 extension Namespace {
     /// Recipients per write transaction: large enough that commits are cheap, small enough
     /// that a concurrent `mailns` command waits well under the 5 s busy timeout.
-    package static let batchSize = 2_000
+    package static let batchSize = 10_000
 
     /// Applies the recipient policies to every policy-managed recipient, in alias order (spec §2):
     /// the winning policy's addresses are added, a changed primary demotes the old one,
@@ -69,7 +69,7 @@ extension Namespace {
                     if let only = options.policy, winner.name.lowercased() != only.lowercased() { continue }
                     let plan = try stamper.plan(for: record.recipient, under: winner) { key in
                         if let alias = claimed[key] { return alias }
-                        return try tx.owner(ofAddress: key)
+                        return try tx.owner(ofAddress: key, otherThan: record.id)
                     }
                     try tally(plan, of: record, into: &report, claimed: &claimed, tx: tx, dryRun: options.dryRun)
                 }
@@ -123,7 +123,7 @@ extension Namespace {
         guard record.recipient.isPolicyManaged else { return nil }
         let set = try PolicySet(try tx.policies())
         guard let winner = set.winner(for: record.recipient) else { return nil }
-        let plan = try Stamper().plan(for: record.recipient, under: winner) { try tx.owner(ofAddress: $0) }
+        let plan = try Stamper().plan(for: record.recipient, under: winner) { try tx.owner(ofAddress: $0, otherThan: record.id) }
         if let failure = plan.failure { throw StoreError.refused("recipient \(record.recipient.alias): \(failure)") }
         if !plan.isEmpty { try tx.write(stamp(plan, for: record), batchID: DirectoryStore.makeBatchID()) }
         return plan

@@ -10,7 +10,8 @@ import MailCore
 /// ## Sanitising a token value
 /// Pending `%r` rules, then transliteration to ASCII, then the first N characters, then removal
 /// of everything a dot-atom cannot hold and of dots that came from the attribute (a dot a `%r`
-/// rule put there stays). Literal text is kept as written. Finally runs of dots collapse and
+/// rule put there stays; so do the alias's own dots **(ours)**: `%m` is the alias, already a
+/// local part, and `j.doe` stays `j.doe` as Exchange stamps it). Literal text is kept as written. Finally runs of dots collapse and
 /// leading/trailing dots go. An empty result falls back to the alias; a result longer than 64
 /// octets is cut to 64 **(ours)**, so a long name still gets an address.
 package struct AddressTemplate: Sendable, CustomStringConvertible {
@@ -80,7 +81,7 @@ package struct AddressTemplate: Sendable, CustomStringConvertible {
             guard index < format.count else { throw fail("'%' at the end of the format; write %% for a literal %") }
             var limit: Int?
             var digits = ""
-            while index < format.count, let digit = format[index].wholeNumberValue, format[index].isASCII, digits.count < 2 {
+            while index < format.count, let digit = format[index].wholeNumberValue, format[index].isASCII, digits.count < 3 {
                 digits.append(format[index])
                 limit = (limit ?? 0) * 10 + digit
                 index += 1
@@ -113,74 +114,85 @@ package struct AddressTemplate: Sendable, CustomStringConvertible {
     /// The address this template gives `recipient`, or nil when no usable local part results
     /// (not even the alias).
     package func render(for recipient: Recipient, transliterator: Transliterator) -> EmailAddress? {
-        var local = ""
+        // Built as bytes: after sanitising, only atext and dots remain, all ASCII.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(LocalPart.maximumLength)
         for part in parts {
             switch part {
             case .literal(let text):
-                local += text
+                bytes.append(contentsOf: text.utf8)
             case .token(let token, let limit, let replacements):
-                local += Self.sanitise(token.value(of: recipient), limit: limit, replacements: replacements, transliterator: transliterator)
+                Self.appendSanitised(
+                    token.value(of: recipient), limit: limit, replacements: replacements, keepsDots: token == .alias,
+                    transliterator: transliterator, to: &bytes)
             }
         }
-        local = Self.tidyDots(local)
-        if local.isEmpty { local = Self.tidyDots(recipient.alias) }
-        if local.utf8.count > LocalPart.maximumLength {
-            local = Self.tidyDots(String(local.utf8.prefix(LocalPart.maximumLength))!)
-        }
-        guard let localPart = try? LocalPart(parsing: local[...], for: local), !localPart.isQuoted else { return nil }
-        return EmailAddress(localPart: localPart, domain: domain)
+        var local = Self.tidyDots(bytes)
+        if local.isEmpty, LocalPart.isDotString(recipient.alias[...]) { local = Array(recipient.alias.utf8) }
+        if local.count > LocalPart.maximumLength { local = Self.tidyDots(Array(local.prefix(LocalPart.maximumLength))) }
+        guard !local.isEmpty else { return nil }
+        // Literals are atext or dots (checked at parse), token output is atext, the alias is a
+        // dot-string, and dots are tidied: a canonical dot-string by construction.
+        return EmailAddress(localPart: LocalPart(canonical: String(decoding: local, as: UTF8.self)), domain: domain)
     }
 
-    /// One token value through the steps of spec §2.
-    static func sanitise(_ value: String, limit: Int?, replacements: [Replacement], transliterator: Transliterator) -> String {
-        guard !value.isEmpty else { return "" }
+    /// One token value through the steps of spec §2, appended to `output`.
+    static func appendSanitised(
+        _ value: String, limit: Int?, replacements: [Replacement], keepsDots: Bool = false, transliterator: Transliterator,
+        to output: inout [UInt8]
+    ) {
+        guard !value.isEmpty else { return }
+        let dot = UInt8(ascii: ".")
+        // The common case (ASCII, no %r rules) is a byte loop: no transliteration, no runs.
+        if replacements.isEmpty, value.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in value.utf8.prefix(limit ?? Int.max) where LocalPart.isAtomCharacter(byte) || (keepsDots && byte == dot) {
+                output.append(byte)
+            }
+            return
+        }
         // Runs of text, each marked as from the attribute (dots removed) or from a %r rule (dots kept).
         var runs: [(text: String, fromRule: Bool)] = []
-        if replacements.isEmpty {
-            runs = [(value, false)]
-        } else {
-            for ch in value {
-                var out: Character? = ch
-                var replaced = false
-                for rule in replacements where out == rule.from {
-                    out = rule.to
-                    replaced = true
-                }
-                guard let out else { continue }
-                if let last = runs.last, last.fromRule == replaced {
-                    runs[runs.count - 1].text.append(out)
-                } else {
-                    runs.append((String(out), replaced))
-                }
+        for ch in value {
+            var out: Character? = ch
+            var replaced = false
+            for rule in replacements where out == rule.from {
+                out = rule.to
+                replaced = true
+            }
+            guard let out else { continue }
+            if let last = runs.last, last.fromRule == replaced {
+                runs[runs.count - 1].text.append(out)
+            } else {
+                runs.append((String(out), replaced))
             }
         }
         var budget = limit ?? Int.max
-        var result = ""
         for run in runs where budget > 0 {
             var text = transliterator.ascii(run.text)
             if text.count > budget { text = String(text.prefix(budget)) }
             budget -= text.count
-            for byte in text.utf8 where LocalPart.isAtomCharacter(byte) || (run.fromRule && byte == UInt8(ascii: ".")) {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
+            for byte in text.utf8 where LocalPart.isAtomCharacter(byte) || ((run.fromRule || keepsDots) && byte == dot) {
+                output.append(byte)
             }
         }
-        return result
     }
 
     /// Collapses runs of dots and strips leading and trailing dots.
-    static func tidyDots(_ text: String) -> String {
-        var out = ""
+    static func tidyDots(_ bytes: [UInt8]) -> [UInt8] {
+        let dot = UInt8(ascii: ".")
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
         var previousWasDot = true
-        for ch in text {
-            if ch == "." {
-                if !previousWasDot { out.append(ch) }
+        for byte in bytes {
+            if byte == dot {
+                if !previousWasDot { out.append(byte) }
                 previousWasDot = true
             } else {
-                out.append(ch)
+                out.append(byte)
                 previousWasDot = false
             }
         }
-        while out.hasSuffix(".") { out.removeLast() }
+        if out.last == dot { out.removeLast() }
         return out
     }
 }

@@ -101,16 +101,15 @@ struct FilterParser {
             sawStar = true
             position += 1
             pieces.append(piece)
+            // Two '*' in a row: an empty middle substring, reported at the second '*'.
+            if current == "*" { throw error("empty substring between two '*'") }
             piece = try parseValue()
         }
         if !sawStar { return .equal(attribute, RecipientFilter.fold(piece)) }
         pieces.append(piece)
         if pieces.count == 2 && pieces[0].isEmpty && pieces[1].isEmpty { return .present(attribute) }
         let folded = pieces.map(RecipientFilter.fold)
-        let middle = Array(folded.dropFirst().dropLast())
-        if middle.contains(where: \.isEmpty) {
-            throw error("empty substring between two '*'")
-        }
+        let middle = Array(folded.dropFirst().dropLast())  // never empty strings: '**' is refused above
         return .substrings(attribute, initial: folded.first ?? "", any: middle, final: folded.last ?? "")
     }
 
@@ -146,6 +145,7 @@ struct FilterParser {
 
     /// An assertion value up to ')' or an unescaped '*', with `\XX` escapes decoded as UTF-8.
     private mutating func parseValue() throws(FilterError) -> String {
+        let startColumn = column
         var bytes: [UInt8] = []
         while let scalar = current, scalar != ")", scalar != "*" {
             switch scalar {
@@ -166,7 +166,7 @@ struct FilterParser {
             }
         }
         guard let value = String(validating: bytes, as: UTF8.self) else {
-            throw error("escaped value is not valid UTF-8")
+            throw FilterError(message: "escaped value is not valid UTF-8", column: startColumn)
         }
         return value
     }

@@ -50,8 +50,9 @@ package struct Stamper {
         self.transliterator = transliterator
     }
 
-    /// The plan for `recipient` under `policy`. `owner(key)` returns the alias owning the
-    /// address with that lower-cased key (any type), or nil when it is free.
+    /// The plan for `recipient` under `policy`. `owner(key)` returns the alias of another
+    /// recipient holding the address with that lower-cased key (any type), or nil when no
+    /// other recipient does.
     package func plan(for recipient: Recipient, under policy: CompiledPolicy, owner: (String) throws -> String?) rethrows -> StampPlan {
         var plan = StampPlan(alias: recipient.alias, policy: policy.name)
         plan.changesStampingPolicy = recipient.stampedByPolicy != policy.name
@@ -118,7 +119,11 @@ package struct Stamper {
             guard suffix <= Self.maximumSuffix, let next = Self.suffixed(base, suffix) else { return nil }
             candidate = next
         }
-        if let firstHolder { plan.collisions.append(.init(wanted: base, owner: firstHolder, used: candidate)) }
+        // A candidate an earlier template of this recipient claimed is dropped by the caller;
+        // its collision is already recorded.
+        if let firstHolder, !claimed.contains(candidate.key) {
+            plan.collisions.append(.init(wanted: base, owner: firstHolder, used: candidate))
+        }
         return candidate
     }
 

@@ -185,14 +185,7 @@ extension DirectoryStore {
     }
 
     static func proxyAddress(_ row: Row, from column: Int32) -> ProxyAddress {
-        let type = row.text(column)
-        let value = row.text(column + 1)
-        let kind: ProxyAddress.Kind = row.bool(column + 2) ? .primary : .secondary
-        do {
-            return try ProxyAddress(parsing: "\(kind == .primary ? type : type.lowercased()):\(value)")
-        } catch {
-            preconditionFailure("stored proxy address does not parse: \(error)")
-        }
+        ProxyAddress(storedType: row.text(column), value: row.text(column + 1), kind: row.bool(column + 2) ? .primary : .secondary)
     }
 
     static func withAddresses(_ db: Connection, _ stored: StoredRecipient) throws -> StoredRecipient {
@@ -206,10 +199,7 @@ extension DirectoryStore {
         for (offset, attribute) in Self.attributes.enumerated() {
             if let value = row.optionalText(firstAttributeColumn + Int32(offset)) { attributes[attribute] = value }
         }
-        let target = row.optionalText(3).map { text -> EmailAddress in
-            guard let address = try? EmailAddress(parsing: text) else { preconditionFailure("stored target address does not parse: \(text)") }
-            return address
-        }
+        let target = row.optionalText(3).map(EmailAddress.init(stored:))
         let recipient = Recipient(
             alias: row.text(1), kind: row.value(2, as: RecipientKind.self), attributes: attributes,
             targetAddress: target, isPolicyManaged: row.bool(4), source: row.optionalText(5),

@@ -31,13 +31,15 @@ package struct DirectoryTransaction {
 
     private static let ownerOfAddress = """
         SELECT r.alias FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
-        WHERE a.address = ? LIMIT 1
+        WHERE a.address = ?1 AND a.recipient_id IS NOT ?2 LIMIT 1
         """
     private static let countManaged = "SELECT count(*) FROM recipient WHERE policy_managed = 1"
 
-    /// The alias of the recipient owning `address` under any type, case-insensitively; nil when free.
-    package func owner(ofAddress address: String) throws -> String? {
-        try db.cached(Self.ownerOfAddress).bind(address).first { $0.text(0) }
+    /// The alias of a recipient other than `recipientID` holding `address` under any type,
+    /// case-insensitively; nil when nobody else does. The recipient's own addresses of other
+    /// types must not hide another holder of the same text.
+    package func owner(ofAddress address: String, otherThan recipientID: Int64?) throws -> String? {
+        try db.cached(Self.ownerOfAddress).bind(address, recipientID).first { $0.text(0) }
     }
 
     /// The next `limit` recipients after `alias` in alias order (from the start when nil),

@@ -175,7 +175,11 @@ struct RecipientCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let entries = try store.open().history(alias: alias)
+            let directory = try store.open()
+            let entries = try directory.history(alias: alias)
+            if entries.isEmpty, try directory.recipient(alias: alias) == nil {
+                throw StoreError.notFound("no recipient with alias \(alias), and no address history for it")
+            }
             if output.json { return try Output.printJSON(entries.map(HistoryJSON.init)) }
             for e in entries {
                 let who = e.actorName.map { "\(e.actor) \($0)" } ?? e.actor

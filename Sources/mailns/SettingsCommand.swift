@@ -40,14 +40,19 @@ struct SettingsCommand: ParsableCommand {
         @Argument var key: Key
         @Argument var value: String
 
+        func validate() throws {
+            if key == .dnsDelivery, Switch(rawValue: value) == nil {
+                throw ValidationError("dns-delivery takes on or off, not '\(value)'")
+            }
+        }
+
         func run() throws {
             let directory = try store.open()
             switch key {
             case .unresolvedHost:
                 try directory.setUnresolvedHost(value == "none" ? nil : SmartHost(parsing: value))
             case .dnsDelivery:
-                guard let setting = Switch(rawValue: value) else { throw ValidationError("dns-delivery takes on or off, not '\(value)'") }
-                try directory.setDNSDelivery(setting.isOn)
+                try directory.setDNSDelivery(Switch(rawValue: value)?.isOn ?? true)
             case .localHosts:
                 let names = value == "none" ? [] : value.split(separator: ",").map { String($0) }
                 try directory.setLocalHosts(names.map { try DomainName(parsing: $0) })

@@ -111,4 +111,36 @@ struct InitTests {
         let after = try await sandbox.snapshot()
         #expect(before == after)
     }
+
+    @Test("several processes creating and migrating the same new database at once all succeed")
+    func concurrentFirstOpens() async throws {
+        let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
+            for _ in 0..<6 {
+                group.addTask { try await sandbox.raw(["--db", "shared.sqlite", "init"]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for result in results { #expect(result.status == 0, "\(result)") }
+        let policies = try await sandbox.raw(["--db", "shared.sqlite", "policy", "list", "--json"])
+        #expect(policies.status == 0)
+        #expect(policies.stdout.components(separatedBy: "Default Policy").count == 2, "\(policies)")
+    }
+
+    @Test("concurrent writers queue on the lock: every one of them succeeds")
+    func concurrentWritersAllSucceed() async throws {
+        try await sandbox.ok("init")
+        let count = 8
+        let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    try await sandbox.raw(
+                        ["recipient", "add", "r\(index)", "--address", "SMTP:r\(index)@contoso.com", "--db", sandbox.database.path])
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for result in results { #expect(result.status == 0, "\(result)") }
+        let aliases = try await sandbox.array("recipient", "list", "--json").compactMap { $0["alias"] as? String }
+        #expect(Set(aliases) == Set((0..<count).map { "r\($0)" }))
+    }
 }

@@ -1,0 +1,318 @@
+import MailCore
+import Testing
+
+@testable import MailPolicy
+
+/// An in-memory directory answering the stamper's `owner` question: lower-cased address
+/// (any type) → alias of the recipient holding it.
+struct OwnerDirectory {
+    var owners: [String: String] = [:]
+
+    init(_ owners: [String: String] = [:]) { self.owners = owners }
+
+    /// Every address, of every type, of `recipients`.
+    init(holding recipients: [Recipient]) {
+        for recipient in recipients {
+            for address in recipient.addresses { owners[address.key] = recipient.alias }
+        }
+    }
+
+    func owner(_ key: String) -> String? { owners[key] }
+
+    mutating func record(_ recipient: Recipient) {
+        for address in recipient.addresses { owners[address.key] = recipient.alias }
+    }
+}
+
+enum StampFixtures {
+    static func compiled(_ templates: [String], name: String = "Contoso") -> CompiledPolicy {
+        try! CompiledPolicy(PolicyFixtures.policy(name, 1, "(mailNickname=*)", templates))
+    }
+
+    static func proxies(_ texts: [String]) -> [ProxyAddress] {
+        texts.map { try! ProxyAddress(parsing: $0) }
+    }
+
+    static func address(_ text: String) -> EmailAddress { try! EmailAddress(parsing: text) }
+
+    static let johnDoe = Recipient(alias: "johnd", attributes: [.givenName: "John", .sn: "Doe"])
+
+    /// The recipient after `plan` is written: the demoted address secondary, the promoted one
+    /// primary, the added ones appended, the stamping policy remembered. Nothing removed.
+    static func applying(_ plan: StampPlan, to recipient: Recipient) -> Recipient {
+        var result = recipient
+        result.addresses = recipient.addresses.map { address in
+            var address = address
+            if let demoted = plan.demoted, demoted.type == address.type, demoted.key == address.key { address.kind = .secondary }
+            if let promoted = plan.promoted, promoted.type == address.type, promoted.key == address.key { address.kind = .primary }
+            return address
+        } + plan.added
+        result.stampedByPolicy = plan.policy
+        return result
+    }
+
+    static func descriptions(_ addresses: [ProxyAddress]) -> [String] { addresses.map(\.description) }
+}
+
+@Suite struct StamperTests {
+    let stamper = Stamper()
+
+    @Test func firstStampingAddsPrimaryAndSecondaries() {
+        let policy = StampFixtures.compiled(["smtp:%m@contoso.local", "SMTP:%g.%s@contoso.com", "smtp:%m@contoso.com"])
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: policy) { _ in nil }
+        #expect(plan.alias == "johnd")
+        #expect(plan.policy == "Contoso")
+        #expect(StampFixtures.descriptions(plan.added) == ["SMTP:John.Doe@contoso.com", "smtp:johnd@contoso.local", "smtp:johnd@contoso.com"])
+        #expect(plan.promoted == nil)
+        #expect(plan.demoted == nil)
+        #expect(plan.collisions.isEmpty)
+        #expect(plan.failure == nil)
+        #expect(plan.changesStampingPolicy)
+        #expect(plan.changesAddresses)
+        #expect(!plan.isEmpty)
+    }
+
+    /// (recipient, templates, addresses held by others)
+    @Test(arguments: [
+        (StampFixtures.johnDoe, ["SMTP:%g.%s@contoso.com", "smtp:%m@contoso.com"], [String: String]()),
+        (StampFixtures.johnDoe, ["SMTP:%g.%s@contoso.com"], ["john.doe@contoso.com": "jdoe", "john.doe2@contoso.com": "jdoe2"]),
+        (
+            Recipient(
+                alias: "jmueller", attributes: [.givenName: "J\u{FC}rgen", .sn: "M\u{FC}ller"],
+                addresses: StampFixtures.proxies(["SMTP:jm@fabrikam.com", "X500:/o=Fabrikam/cn=jm"])),
+            ["SMTP:%g.%s@contoso.com", "smtp:%m@contoso.com", "smtp:%1g%s@contoso.com"],
+            ["jmueller@contoso.com": "other"]
+        ),
+        (Recipient(alias: "nobody"), ["SMTP:%g.%s@contoso.com", "smtp:%m@contoso.local"], [String: String]()),
+    ])
+    func secondPlanOnAStampedRecipientIsEmpty(recipient: Recipient, templates: [String], taken: [String: String]) {
+        let policy = StampFixtures.compiled(templates)
+        var directory = OwnerDirectory(taken)
+        directory.record(recipient)
+        let first = stamper.plan(for: recipient, under: policy) { directory.owner($0) }
+        #expect(first.failure == nil)
+        #expect(first.changesAddresses)
+        let stamped = StampFixtures.applying(first, to: recipient)
+        directory.record(stamped)
+        let second = stamper.plan(for: stamped, under: policy) { directory.owner($0) }
+        #expect(second.isEmpty, "second plan: \(second)")
+        #expect(second.added.isEmpty)
+        #expect(second.promoted == nil)
+        #expect(second.demoted == nil)
+        #expect(!second.changesStampingPolicy)
+        #expect(second.failure == nil)
+    }
+
+    @Test func recipientWithTheAddressesButStampedByAnotherPolicyOnlyChangesTheStampingPolicy() {
+        let recipient = Recipient(
+            alias: "johnd", attributes: [.givenName: "John", .sn: "Doe"], stampedByPolicy: "Old",
+            addresses: StampFixtures.proxies(["SMTP:john.doe@contoso.com"]))
+        let plan = stamper.plan(for: recipient, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { _ in nil }
+        #expect(!plan.changesAddresses)
+        #expect(plan.changesStampingPolicy)
+        #expect(!plan.isEmpty)
+    }
+
+    @Test func templateChangeAddsTheNewPrimaryAndDemotesTheOldNeverRemoving() {
+        let v1 = StampFixtures.compiled(["SMTP:%g.%s@contoso.com", "smtp:%m@contoso.com"])
+        let v2 = StampFixtures.compiled(["SMTP:%1g%s@contoso.com", "smtp:%m@contoso.com"])
+        let recipient = Recipient(
+            alias: "johnd", attributes: [.givenName: "John", .sn: "Doe"],
+            addresses: StampFixtures.proxies(["X500:/o=Contoso/cn=johnd"]))
+        let stamped = StampFixtures.applying(stamper.plan(for: recipient, under: v1) { _ in nil }, to: recipient)
+        #expect(stamped.primaryAddress()?.description == "SMTP:John.Doe@contoso.com")
+
+        let change = stamper.plan(for: stamped, under: v2) { _ in nil }
+        #expect(StampFixtures.descriptions(change.added) == ["SMTP:JDoe@contoso.com"])
+        #expect(change.demoted?.description == "smtp:John.Doe@contoso.com")
+        #expect(change.promoted == nil)
+        #expect(!change.changesStampingPolicy)
+        #expect(!change.isEmpty)
+
+        let changed = StampFixtures.applying(change, to: stamped)
+        #expect(
+            Set(StampFixtures.descriptions(changed.addresses))
+                == ["X500:/o=Contoso/cn=johnd", "smtp:John.Doe@contoso.com", "smtp:johnd@contoso.com", "SMTP:JDoe@contoso.com"])
+        #expect(changed.addresses.filter { $0.isSMTP && $0.isPrimary }.count == 1)
+        // Every address it had is still there.
+        #expect(stamped.addresses.allSatisfy { old in changed.addresses.contains { $0.key == old.key && $0.type == old.type } })
+        #expect(stamper.plan(for: changed, under: v2) { _ in nil }.isEmpty)
+
+        // Back to the first template: the old primary, now a secondary, is promoted again.
+        let back = stamper.plan(for: changed, under: v1) { _ in nil }
+        #expect(back.added.isEmpty)
+        #expect(back.promoted?.description == "SMTP:John.Doe@contoso.com")
+        #expect(back.demoted?.description == "smtp:JDoe@contoso.com")
+    }
+
+    @Test func addressTheRecipientHasAsASecondaryIsPromotedNotReAdded() {
+        let recipient = Recipient(
+            alias: "johnd", attributes: [.givenName: "John", .sn: "Doe"],
+            addresses: StampFixtures.proxies(["SMTP:jd@fabrikam.com", "smtp:JOHN.DOE@contoso.com"]))
+        let plan = stamper.plan(for: recipient, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { _ in nil }
+        #expect(plan.added.isEmpty)
+        // Promoted as stored: matching is case-insensitive, the stored spelling is kept.
+        #expect(plan.promoted?.description == "SMTP:JOHN.DOE@contoso.com")
+        #expect(plan.demoted?.description == "smtp:jd@fabrikam.com")
+        #expect(plan.collisions.isEmpty)
+    }
+
+    @Test func secondaryTemplateGivingTheCurrentPrimaryDoesNotDemoteIt() {
+        let recipient = Recipient(
+            alias: "johnd", attributes: [.givenName: "John", .sn: "Doe"], stampedByPolicy: "Contoso",
+            addresses: StampFixtures.proxies(["SMTP:johnd@contoso.com"]))
+        let plan = stamper.plan(for: recipient, under: StampFixtures.compiled(["SMTP:%m@contoso.com", "smtp:%g.%s@contoso.com"])) { _ in nil }
+        #expect(StampFixtures.descriptions(plan.added) == ["smtp:John.Doe@contoso.com"])
+        #expect(plan.demoted == nil)
+        #expect(plan.promoted == nil)
+    }
+
+    /// (addresses taken by others, local part used)
+    @Test(arguments: [
+        ([String](), "John.Doe"),
+        (["john.doe"], "John.Doe2"),
+        (["john.doe", "john.doe2"], "John.Doe3"),
+        (["john.doe", "john.doe2", "john.doe3", "john.doe4", "john.doe5"], "John.Doe6"),
+        (["john.doe", "john.doe3"], "John.Doe2"),
+        (["john.doe2"], "John.Doe"),
+    ])
+    func collisionTakesTheSmallestFreeSuffixFromTwo(taken: [String], used: String) {
+        var owners: [String: String] = [:]
+        for (n, local) in taken.enumerated() { owners[local + "@contoso.com"] = "owner\(n + 1)" }
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { owners[$0] }
+        #expect(StampFixtures.descriptions(plan.added) == ["SMTP:\(used)@contoso.com"])
+        if taken.first == "john.doe" {
+            #expect(
+                plan.collisions
+                    == [.init(wanted: StampFixtures.address("John.Doe@contoso.com"), owner: "owner1", used: StampFixtures.address(used + "@contoso.com"))])
+        } else {
+            #expect(plan.collisions.isEmpty)
+        }
+    }
+
+    @Test func collisionThreeDeepAmongRecipientsRecordsTheFirstOwner() {
+        let jdoe = Recipient(alias: "jdoe", addresses: StampFixtures.proxies(["SMTP:john.doe@contoso.com"]))
+        let jdoe2 = Recipient(alias: "jdoe2", addresses: StampFixtures.proxies(["SMTP:jd@contoso.com", "smtp:JOHN.DOE2@contoso.com"]))
+        let directory = OwnerDirectory(holding: [jdoe, jdoe2])
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { directory.owner($0) }
+        #expect(StampFixtures.descriptions(plan.added) == ["SMTP:John.Doe3@contoso.com"])
+        #expect(plan.collisions.count == 1)
+        #expect(plan.collisions.first?.wanted.description == "John.Doe@contoso.com")
+        #expect(plan.collisions.first?.owner == "jdoe")
+        #expect(plan.collisions.first?.used.description == "John.Doe3@contoso.com")
+    }
+
+    @Test(arguments: ["SIP:John.Doe@contoso.com", "x500:john.doe@contoso.com", "EUM:JOHN.DOE@CONTOSO.COM"])
+    func addressAnotherRecipientHoldsUnderAnotherTypeIsACollision(otherAddress: String) {
+        let other = Recipient(alias: "jdoe", addresses: StampFixtures.proxies(["SMTP:jd@contoso.com", otherAddress]))
+        let directory = OwnerDirectory(holding: [other])
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { directory.owner($0) }
+        #expect(StampFixtures.descriptions(plan.added) == ["SMTP:John.Doe2@contoso.com"])
+        #expect(plan.collisions.map(\.owner) == ["jdoe"])
+    }
+
+    @Test func addressTheRecipientOwnsIsNeverACollision() {
+        // Owned as SMTP: found among its own addresses.
+        let owning = Recipient(
+            alias: "johnd", attributes: [.givenName: "John", .sn: "Doe"],
+            addresses: StampFixtures.proxies(["SMTP:jd@contoso.com", "smtp:john.doe@contoso.com"]))
+        var directory = OwnerDirectory(holding: [owning])
+        let promoted = stamper.plan(for: owning, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { directory.owner($0) }
+        #expect(promoted.collisions.isEmpty)
+        #expect(promoted.added.isEmpty)
+        #expect(promoted.promoted?.description == "SMTP:john.doe@contoso.com")
+
+        // Held under another type by itself: the directory names it (in another case) as owner.
+        let sip = Recipient(
+            alias: "JohnD", attributes: [.givenName: "John", .sn: "Doe"], addresses: StampFixtures.proxies(["SIP:john.doe@contoso.com"]))
+        directory = OwnerDirectory(["john.doe@contoso.com": "johnd"])
+        let plan = stamper.plan(for: sip, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { directory.owner($0) }
+        #expect(plan.collisions.isEmpty)
+        #expect(StampFixtures.descriptions(plan.added) == ["SMTP:John.Doe@contoso.com"])
+    }
+
+    /// (taken suffixes beyond the base, local part used): the whole stays within 64 octets.
+    @Test(arguments: [(0, String(repeating: "a", count: 63) + "2"), (8, String(repeating: "a", count: 62) + "10")])
+    func suffixedLocalPartIsCutToFit64Octets(takenSuffixes: Int, expectedLocal: String) {
+        let long = String(repeating: "a", count: 64)
+        let recipient = Recipient(alias: "longname", attributes: [.givenName: long])
+        var owners = [long + "@contoso.com": "first"]
+        for n in stride(from: 2, to: 2 + takenSuffixes, by: 1) {
+            owners[String(repeating: "a", count: 63 - String(n).count + 1) + "\(n)@contoso.com"] = "other\(n)"
+        }
+        let plan = stamper.plan(for: recipient, under: StampFixtures.compiled(["SMTP:%g@contoso.com"])) { owners[$0] }
+        #expect(StampFixtures.descriptions(plan.added) == ["SMTP:\(expectedLocal)@contoso.com"])
+        #expect(plan.added.first?.emailAddress?.localPart.text.utf8.count == 64)
+        #expect(plan.collisions.first?.owner == "first")
+    }
+
+    @Test(arguments: [
+        ["SMTP:%m@contoso.com", "smtp:%m@contoso.com"],
+        ["SMTP:%g.%s@contoso.com", "smtp:john.doe@contoso.com"],
+        ["SMTP:%g.%s@contoso.com", "smtp:%r..%g.%s@Contoso.COM", "smtp:%m@contoso.com"],
+    ])
+    func twoTemplatesGivingTheSameAddressYieldItOnce(templates: [String]) {
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(templates)) { _ in nil }
+        let keys = plan.added.map(\.key)
+        #expect(keys.count == Set(keys).count)
+        #expect(plan.added.filter(\.isPrimary).count == 1)
+        #expect(plan.added.first?.isPrimary == true)
+    }
+
+    @Test func twoTemplatesGivingTheSameTakenAddressYieldTheSuffixedOneOnce() {
+        let owners = ["johnd@contoso.com": "other"]
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(["SMTP:%m@contoso.com", "smtp:%m@contoso.com"])) {
+            owners[$0]
+        }
+        #expect(StampFixtures.descriptions(plan.added) == ["SMTP:johnd2@contoso.com"])
+    }
+
+    /// Regression: the second template re-ran the owner check and recorded the collision twice,
+    /// so the run's collision count was inflated.
+    @Test func aCollisionSharedByTwoTemplatesIsRecordedOnce() {
+        let owners = ["johnd@contoso.com": "other"]
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(["SMTP:%m@contoso.com", "smtp:%m@contoso.com"])) {
+            owners[$0]
+        }
+        #expect(plan.collisions.count == 1)
+        #expect(plan.collisions.first?.used.description == "johnd2@contoso.com")
+    }
+
+    /// Regression: the alias fallback trusted the alias; one that is not a dot-string (only
+    /// possible for a Recipient built outside the store) now gives nothing instead of trapping.
+    @Test func anAliasThatIsNotADotStringGivesNoFallback() {
+        let recipient = Recipient(alias: "j doe")
+        let plan = stamper.plan(for: recipient, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com"])) { _ in nil }
+        #expect(plan.failure != nil)
+        #expect(plan.added.isEmpty)
+    }
+
+    @Test func recipientWithNoUsableLocalPartGetsNothingAndIsReported() {
+        let recipient = Recipient(alias: "...")
+        let plan = stamper.plan(for: recipient, under: StampFixtures.compiled(["SMTP:%g.%s@contoso.com", "smtp:x@contoso.com"])) { _ in nil }
+        #expect(plan.failure == "template %g.%s@contoso.com gives no usable local part for ...")
+        #expect(!plan.changesAddresses)
+    }
+
+    @Test func recipientWithEveryCandidateTakenGetsNothingAndIsReported() {
+        let plan = stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(["SMTP:%m@contoso.com", "smtp:%g.%s@contoso.com"])) {
+            $0 == "johnd@contoso.com" ? nil : "someone"
+        }
+        #expect(plan.failure == "no free address for John.Doe@contoso.com up to suffix \(Stamper.maximumSuffix)")
+        #expect(plan.added.isEmpty)
+        #expect(plan.collisions.isEmpty)
+        #expect(!plan.changesAddresses)
+    }
+
+    @Test func ownerErrorsPropagate() {
+        struct Unavailable: Error {}
+        #expect(throws: Unavailable.self) {
+            try stamper.plan(for: StampFixtures.johnDoe, under: StampFixtures.compiled(["SMTP:%m@contoso.com"])) { _ in throw Unavailable() }
+        }
+    }
+}
+
+extension Recipient: CustomTestStringConvertible {
+    package var testDescription: String { alias }
+}
+
