@@ -14,10 +14,29 @@ package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvert
 
     package static func < (lhs: EmailAddress, rhs: EmailAddress) -> Bool { lhs.key < rhs.key }
 
+    /// True when two address texts are the same address, ignoring ASCII letter case (addresses
+    /// are ASCII), without allocating lower-cased copies.
+    package static func sameText(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a
+        var b = b
+        // withUTF8 gives the contiguous bytes of a native string without copying.
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for i in 0..<x.count where x[i] != y[i] {
+                    let lx = x[i] &- 0x41 < 26 ? x[i] | 0x20 : x[i]
+                    let ly = y[i] &- 0x41 < 26 ? y[i] | 0x20 : y[i]
+                    if lx != ly { return false }
+                }
+                return true
+            }
+        }
+    }
+
     package init(localPart: LocalPart, domain: DomainName) {
         self.localPart = localPart
         self.domain = domain
-        description = "\(localPart.text)@\(domain.name)"
+        description = localPart.text + "@" + domain.name
     }
 
     /// Wraps an address this type rendered earlier (read back from our database) without
@@ -44,7 +63,7 @@ package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvert
             throw AddressError("address", text, error.reason)
         }
         localPart = local
-        description = "\(local.text)@\(domain.name)"
+        description = local.text + "@" + domain.name
     }
 
     /// The `@` that separates local part and domain: the first one after a quoted local part's

@@ -34,7 +34,7 @@ package struct ApplyReport: Sendable {
 extension Namespace {
     /// Recipients per write transaction: large enough that commits are cheap, small enough
     /// that a concurrent `mailns` command waits well under the 5 s busy timeout.
-    package static let batchSize = 10_000
+    package static let batchSize = 50_000
 
     /// Applies the recipient policies to every policy-managed recipient, in alias order (spec §2):
     /// the winning policy's addresses are added, a changed primary demotes the old one,

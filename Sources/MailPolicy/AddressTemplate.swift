@@ -114,41 +114,75 @@ package struct AddressTemplate: Sendable, CustomStringConvertible {
     /// The address this template gives `recipient`, or nil when no usable local part results
     /// (not even the alias).
     package func render(for recipient: Recipient, transliterator: Transliterator) -> EmailAddress? {
-        // Built as bytes: after sanitising, only atext and dots remain, all ASCII.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(LocalPart.maximumLength)
+        // Built as bytes: after sanitising only atext and dots remain, all ASCII. Dots are
+        // tidied as they are appended (no leading dot, no two in a row), the trailing one last.
+        var local = LocalBuffer()
         for part in parts {
             switch part {
             case .literal(let text):
-                bytes.append(contentsOf: text.utf8)
+                local.append(contentsOf: text)
             case .token(let token, let limit, let replacements):
                 Self.appendSanitised(
                     token.value(of: recipient), limit: limit, replacements: replacements, keepsDots: token == .alias,
-                    transliterator: transliterator, to: &bytes)
+                    transliterator: transliterator, to: &local)
             }
         }
-        var local = Self.tidyDots(bytes)
-        if local.isEmpty, LocalPart.isDotString(recipient.alias[...]) { local = Array(recipient.alias.utf8) }
-        if local.count > LocalPart.maximumLength { local = Self.tidyDots(Array(local.prefix(LocalPart.maximumLength))) }
-        guard !local.isEmpty else { return nil }
+        local.finish()
+        if local.bytes.isEmpty, LocalPart.isDotString(recipient.alias[...]) {
+            local = LocalBuffer()
+            local.append(contentsOf: recipient.alias)
+            local.finish()
+        }
+        guard !local.bytes.isEmpty else { return nil }
         // Literals are atext or dots (checked at parse), token output is atext, the alias is a
         // dot-string, and dots are tidied: a canonical dot-string by construction.
-        return EmailAddress(localPart: LocalPart(canonical: String(decoding: local, as: UTF8.self)), domain: domain)
+        return EmailAddress(localPart: LocalPart(canonical: String(decoding: local.bytes, as: UTF8.self)), domain: domain)
+    }
+
+    /// A local part under construction: collapses dots as it goes and stops at 64 octets.
+    struct LocalBuffer {
+        private(set) var bytes: [UInt8] = []
+
+        init() { bytes.reserveCapacity(LocalPart.maximumLength + 1) }
+
+        mutating func append(_ byte: UInt8) {
+            if byte == UInt8(ascii: ".") {
+                guard let last = bytes.last, last != byte else { return }
+            }
+            // One past the limit, so a dot that is cut off there is told from a letter.
+            if bytes.count <= LocalPart.maximumLength { bytes.append(byte) }
+        }
+
+        mutating func append(contentsOf text: String) {
+            for byte in text.utf8 { append(byte) }
+        }
+
+        /// Cuts to 64 octets and drops a trailing dot (spec: no leading or trailing dots).
+        mutating func finish() {
+            if bytes.count > LocalPart.maximumLength { bytes.removeLast(bytes.count - LocalPart.maximumLength) }
+            while bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
+        }
     }
 
     /// One token value through the steps of spec §2, appended to `output`.
     static func appendSanitised(
         _ value: String, limit: Int?, replacements: [Replacement], keepsDots: Bool = false, transliterator: Transliterator,
-        to output: inout [UInt8]
+        to output: inout LocalBuffer
     ) {
         guard !value.isEmpty else { return }
         let dot = UInt8(ascii: ".")
         // The common case (ASCII, no %r rules) is a byte loop: no transliteration, no runs.
-        if replacements.isEmpty, value.utf8.allSatisfy({ $0 < 0x80 }) {
-            for byte in value.utf8.prefix(limit ?? Int.max) where LocalPart.isAtomCharacter(byte) || (keepsDots && byte == dot) {
-                output.append(byte)
+        if replacements.isEmpty {
+            var value = value
+            let handled = value.withUTF8 { bytes -> Bool in
+                for byte in bytes where byte >= 0x80 { return false }
+                let count = min(bytes.count, limit ?? Int.max)
+                for i in 0..<count where LocalPart.isAtomCharacter(bytes[i]) || (keepsDots && bytes[i] == dot) {
+                    output.append(bytes[i])
+                }
+                return true
             }
-            return
+            if handled { return }
         }
         // Runs of text, each marked as from the attribute (dots removed) or from a %r rule (dots kept).
         var runs: [(text: String, fromRule: Bool)] = []
@@ -175,25 +209,6 @@ package struct AddressTemplate: Sendable, CustomStringConvertible {
                 output.append(byte)
             }
         }
-    }
-
-    /// Collapses runs of dots and strips leading and trailing dots.
-    static func tidyDots(_ bytes: [UInt8]) -> [UInt8] {
-        let dot = UInt8(ascii: ".")
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var previousWasDot = true
-        for byte in bytes {
-            if byte == dot {
-                if !previousWasDot { out.append(byte) }
-                previousWasDot = true
-            } else {
-                out.append(byte)
-                previousWasDot = false
-            }
-        }
-        if out.last == dot { out.removeLast() }
-        return out
     }
 }
 

@@ -57,21 +57,21 @@ package struct Stamper {
         var plan = StampPlan(alias: recipient.alias, policy: policy.name)
         plan.changesStampingPolicy = recipient.stampedByPolicy != policy.name
 
-        // Its SMTP addresses by key: an address it owns is never a collision (reruns stay idempotent).
-        let owned = Dictionary(recipient.addresses.filter(\.isSMTP).map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        // An SMTP address it owns is never a collision (reruns stay idempotent). A recipient
+        // has a handful, so a scan beats hashing lower-cased copies.
+        let owned = recipient.addresses
         var generated: [(address: EmailAddress, isPrimary: Bool)] = []
-        var claimed: Set<String> = []
         for entry in policy.templates {
             guard let base = entry.template.render(for: recipient, transliterator: transliterator) else {
                 plan.failure = "template \(entry.template) gives no usable local part for \(recipient.alias)"
                 break
             }
-            guard let address = try freeAddress(base, owned: owned, claimed: claimed, alias: recipient.alias, plan: &plan, owner: owner) else {
+            guard let address = try freeAddress(base, owned: owned, claimed: generated, alias: recipient.alias, plan: &plan, owner: owner) else {
                 plan.failure = "no free address for \(base) up to suffix \(Self.maximumSuffix)"
                 break
             }
             // Two templates giving one address: the first (the primary) keeps it.
-            guard claimed.insert(address.key).inserted else { continue }
+            if generated.contains(where: { EmailAddress.sameText($0.address.description, address.description) }) { continue }
             generated.append((address, entry.isPrimary))
         }
         if plan.failure != nil {
@@ -81,8 +81,7 @@ package struct Stamper {
 
         let currentPrimary = recipient.primaryAddress()
         for (address, isPrimary) in generated {
-            let key = address.key
-            if let existing = owned[key] {
+            if let existing = owned.first(where: { $0.isSMTP && EmailAddress.sameText($0.value, address.description) }) {
                 if isPrimary && !existing.isPrimary {
                     var promoted = existing
                     promoted.kind = .primary
@@ -102,18 +101,21 @@ package struct Stamper {
     }
 
     /// `base`, or `local2@domain`, `local3@domain`, … the first the recipient owns or nobody
-    /// does. nil when every suffix up to the maximum is taken.
+    /// else does. nil when every suffix up to the maximum is taken.
     private func freeAddress(
-        _ base: EmailAddress, owned: [String: ProxyAddress], claimed: Set<String>, alias: String,
+        _ base: EmailAddress, owned: [ProxyAddress], claimed: [(address: EmailAddress, isPrimary: Bool)], alias: String,
         plan: inout StampPlan, owner: (String) throws -> String?
     ) rethrows -> EmailAddress? {
         var candidate = base
         var suffix = 1
         var firstHolder: String?
+        func isMine(_ text: String) -> Bool {
+            owned.contains { $0.isSMTP && EmailAddress.sameText($0.value, text) }
+                || claimed.contains { EmailAddress.sameText($0.address.description, text) }
+        }
         while true {
-            let key = candidate.key
-            if owned[key] != nil || claimed.contains(key) { break }
-            guard let holder = try owner(key), holder.lowercased() != alias.lowercased() else { break }
+            if isMine(candidate.description) { break }
+            guard let holder = try owner(candidate.key), holder.lowercased() != alias.lowercased() else { break }
             if firstHolder == nil { firstHolder = holder }
             suffix += 1
             guard suffix <= Self.maximumSuffix, let next = Self.suffixed(base, suffix) else { return nil }
@@ -121,7 +123,7 @@ package struct Stamper {
         }
         // A candidate an earlier template of this recipient claimed is dropped by the caller;
         // its collision is already recorded.
-        if let firstHolder, !claimed.contains(candidate.key) {
+        if let firstHolder, !claimed.contains(where: { EmailAddress.sameText($0.address.description, candidate.description) }) {
             plan.collisions.append(.init(wanted: base, owner: firstHolder, used: candidate))
         }
         return candidate

@@ -48,17 +48,20 @@ extension DirectoryStore {
         return String(repeating: "0", count: 16 - text.count) + text
     }
 
+    // `at` defaults to now; batch writers pass one timestamp for the whole transaction, which
+    // is both what happened (one commit) and cheaper than strftime per row.
     private static let insertHistory = """
-        INSERT INTO address_history (recipient_id, alias, action, type, address, actor, actor_name, batch_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO address_history (recipient_id, alias, action, type, address, actor, actor_name, batch_id, at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))
         """
+    static let currentTimestamp = "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
     static func recordHistory(
         _ db: Connection, recipientID: Int64, alias: String, action: AddressHistoryEntry.Action,
-        address: ProxyAddress, actor: AddressActor, batchID: String
+        address: ProxyAddress, actor: AddressActor, batchID: String, at: String? = nil
     ) throws {
         try db.cached(insertHistory)
-            .bind(recipientID, alias, action.rawValue, address.type, address.description, actor.kind, actor.name, batchID)
+            .bind(recipientID, alias, action.rawValue, address.type, address.description, actor.kind, actor.name, batchID, at)
             .run()
     }
 

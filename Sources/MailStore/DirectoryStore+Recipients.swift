@@ -114,29 +114,39 @@ extension DirectoryStore {
         return try withAddresses(db, StoredRecipient(id: id, recipient: row))
     }
 
+    // Keyset pagination on the alias index: `alias > ?1` ('' before the first page) and, for the
+    // addresses, the page's own alias range. An `?1 IS NULL OR …` form would defeat the index
+    // and turn every page into a full scan and sort.
     private static let selectPage = """
         SELECT \(recipientColumns) \(recipientFrom)
-        WHERE (?1 IS NULL OR r.alias > ?1) AND (?2 = 0 OR r.policy_managed = 1) ORDER BY r.alias LIMIT ?3
+        WHERE r.alias > ?1 AND (?2 = 0 OR r.policy_managed = 1) ORDER BY r.alias LIMIT ?3
         """
     private static let selectPageAddresses = """
-        SELECT a.recipient_id, a.type, a.address, a.is_primary FROM proxy_address AS a
-        WHERE a.recipient_id IN (
-            SELECT r.id FROM recipient AS r
-            WHERE (?1 IS NULL OR r.alias > ?1) AND (?2 = 0 OR r.policy_managed = 1) ORDER BY r.alias LIMIT ?3)
-        ORDER BY a.recipient_id, \(addressOrder)
+        SELECT a.recipient_id, a.type, a.address, a.is_primary
+        FROM recipient AS r JOIN proxy_address AS a ON a.recipient_id = r.id
+        WHERE r.alias > ?1 AND r.alias <= ?2 AND (?3 = 0 OR r.policy_managed = 1)
         """
 
     /// One page of recipients in alias order, with their addresses, for batch work.
     static func recipientPage(_ db: Connection, after alias: String?, limit: Int, policyManagedOnly: Bool) throws -> [RecipientRecord] {
-        var byID: [Int64: [ProxyAddress]] = [:]
-        try db.cached(selectPageAddresses).bind(alias, policyManagedOnly, limit).forEach { row in
-            byID[row.int64(0), default: []].append(proxyAddress(row, from: 1))
-        }
-        return try db.cached(selectPage).bind(alias, policyManagedOnly, limit).map { row in
-            var stored = recipientRow(row)
-            stored.recipient.addresses = byID[stored.id] ?? []
+        let start = alias ?? ""
+        var records = try db.cached(selectPage).bind(start, policyManagedOnly, limit).map { row in
+            let stored = recipientRow(row)
             return RecipientRecord(id: stored.id, recipient: stored.recipient)
         }
+        guard let last = records.last?.recipient.alias else { return records }
+        var index: [Int64: Int] = [:]
+        index.reserveCapacity(records.count)
+        for (offset, record) in records.enumerated() { index[record.id] = offset }
+        try db.cached(selectPageAddresses).bind(start, last, policyManagedOnly).forEach { row in
+            if let offset = index[row.int64(0)] { records[offset].recipient.addresses.append(proxyAddress(row, from: 1)) }
+        }
+        // Sorting a recipient's two or three addresses here is far cheaper than a temporary
+        // B-tree sort of the whole page in SQL.
+        for offset in records.indices where records[offset].recipient.addresses.count > 1 {
+            records[offset].recipient.addresses.sort(by: isOrderedBefore)
+        }
+        return records
     }
 
     /// Changes a recipient's attributes, kind, target, policy-managed flag or source. Addresses
@@ -184,6 +194,15 @@ extension DirectoryStore {
         return stored
     }
 
+    /// The order of `addressOrder` (primary SMTP first, then SMTP secondaries, then other
+    /// types; each group by address), for addresses sorted in Swift.
+    static func isOrderedBefore(_ a: ProxyAddress, _ b: ProxyAddress) -> Bool {
+        if a.isSMTP != b.isSMTP { return a.isSMTP }
+        if a.type != b.type { return a.type < b.type }
+        if a.isPrimary != b.isPrimary { return a.isPrimary }
+        return a.value.lowercased() < b.value.lowercased()
+    }
+
     static func proxyAddress(_ row: Row, from column: Int32) -> ProxyAddress {
         ProxyAddress(storedType: row.text(column), value: row.text(column + 1), kind: row.bool(column + 2) ? .primary : .secondary)
     }
@@ -195,7 +214,7 @@ extension DirectoryStore {
     }
 
     static func recipientRow(_ row: Row) -> StoredRecipient {
-        var attributes: [RecipientAttribute: String] = [:]
+        var attributes: [RecipientAttribute: String] = Dictionary(minimumCapacity: 8)
         for (offset, attribute) in Self.attributes.enumerated() {
             if let value = row.optionalText(firstAttributeColumn + Int32(offset)) { attributes[attribute] = value }
         }

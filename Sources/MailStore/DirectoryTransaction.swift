@@ -28,6 +28,14 @@ package struct AddressStamp: Sendable {
 package struct DirectoryTransaction {
     let db: Connection
     package let isWriting: Bool
+    /// When this transaction's history lines happened: one commit, one time.
+    let timestamp: String
+
+    init(db: Connection, isWriting: Bool) throws {
+        self.db = db
+        self.isWriting = isWriting
+        timestamp = try db.cached(DirectoryStore.currentTimestamp).first { $0.text(0) } ?? ""
+    }
 
     private static let ownerOfAddress = """
         SELECT r.alias FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
@@ -77,7 +85,7 @@ package struct DirectoryTransaction {
     /// name and `batchID`, and remembers the policy that stamped the recipient.
     package func write(_ stamp: AddressStamp, batchID: String) throws {
         precondition(isWriting, "stamp written in a read transaction")
-        try DirectoryStore.writeStamp(db, stamp, batchID: batchID)
+        try DirectoryStore.writeStamp(db, stamp, batchID: batchID, at: timestamp)
     }
 }
 
@@ -86,8 +94,8 @@ extension DirectoryStore {
     /// Anything thrown rolls the whole transaction back.
     package func transaction<T>(writing: Bool, _ body: (DirectoryTransaction) throws -> T) throws -> T {
         if writing {
-            return try write { db in try body(DirectoryTransaction(db: db, isWriting: true)) }
+            return try write { db in try body(try DirectoryTransaction(db: db, isWriting: true)) }
         }
-        return try read { db in try body(DirectoryTransaction(db: db, isWriting: false)) }
+        return try read { db in try body(try DirectoryTransaction(db: db, isWriting: false)) }
     }
 }
