@@ -53,8 +53,9 @@ extension Namespace {
         var report = ApplyReport(batchID: DirectoryStore.makeBatchID(), dryRun: options.dryRun)
         let total = try directory.transaction(writing: false) { try $0.policyManagedCount() }
 
-        // A dry run sees one snapshot; addresses its earlier plans would add are claimed here
-        // so later recipients see them taken, exactly as the real run's database would.
+        // A page is planned whole, then written at once. Addresses the page's earlier plans add
+        // are claimed here so later recipients see them taken, as the database would; a dry
+        // run keeps its claims for the whole run, since nothing reaches the database.
         var claimed: [String: String] = [:]
         var after: String?
         var done = 0
@@ -63,6 +64,7 @@ extension Namespace {
                 let page = try tx.recipients(after: after, limit: Self.batchSize, policyManagedOnly: true)
                 guard let last = page.last else { return false }
                 after = last.recipient.alias
+                var stamps: [AddressStamp] = []
                 for record in page {
                     report.recipients += 1
                     guard let winner = set.winner(for: record.recipient) else { continue }
@@ -71,7 +73,13 @@ extension Namespace {
                         if let alias = claimed[key] { return alias }
                         return try tx.owner(ofAddress: key, otherThan: record.id)
                     }
-                    try tally(plan, of: record, into: &report, claimed: &claimed, tx: tx, dryRun: options.dryRun)
+                    guard tally(plan, of: record, into: &report) else { continue }
+                    for address in plan.added { claimed[address.key] = record.recipient.alias }
+                    if !options.dryRun { stamps.append(Self.stamp(plan, for: record)) }
+                }
+                if !options.dryRun {
+                    try tx.write(stamps, batchID: report.batchID)
+                    claimed.removeAll(keepingCapacity: true)  // the database holds them now
                 }
                 done += page.count
                 return page.count == Self.batchSize
@@ -82,28 +90,22 @@ extension Namespace {
         return report
     }
 
-    private func tally(
-        _ plan: StampPlan, of record: RecipientRecord, into report: inout ApplyReport, claimed: inout [String: String],
-        tx: DirectoryTransaction, dryRun: Bool
-    ) throws {
+    /// Counts a plan into the report; true when it has anything to write.
+    private func tally(_ plan: StampPlan, of record: RecipientRecord, into report: inout ApplyReport) -> Bool {
         if let failure = plan.failure {
             report.failures.append((record.recipient.alias, failure))
-            return
+            return false
         }
-        guard !plan.isEmpty else { return }
+        guard !plan.isEmpty else { return false }
         if plan.changesAddresses {
             report.changed += 1
             report.added += plan.added.count
             report.promoted += plan.promoted == nil ? 0 : 1
             report.demoted += plan.demoted == nil ? 0 : 1
             report.collisions += plan.collisions.count
+            if report.dryRun { report.plans.append(plan) }
         }
-        if dryRun {
-            for address in plan.added { claimed[address.key] = record.recipient.alias }
-            if plan.changesAddresses { report.plans.append(plan) }
-        } else {
-            try tx.write(Self.stamp(plan, for: record), batchID: report.batchID)
-        }
+        return true
     }
 
     static func stamp(_ plan: StampPlan, for record: RecipientRecord) -> AddressStamp {
@@ -125,7 +127,7 @@ extension Namespace {
         guard let winner = set.winner(for: record.recipient) else { return nil }
         let plan = try Stamper().plan(for: record.recipient, under: winner) { try tx.owner(ofAddress: $0, otherThan: record.id) }
         if let failure = plan.failure { throw StoreError.refused("recipient \(record.recipient.alias): \(failure)") }
-        if !plan.isEmpty { try tx.write(stamp(plan, for: record), batchID: DirectoryStore.makeBatchID()) }
+        if !plan.isEmpty { try tx.write([stamp(plan, for: record)], batchID: DirectoryStore.makeBatchID()) }
         return plan
     }
 

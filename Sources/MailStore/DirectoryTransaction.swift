@@ -81,11 +81,12 @@ package struct DirectoryTransaction {
         return RecipientRecord(id: stored.id, recipient: stored.recipient)
     }
 
-    /// Writes a stamp: demotes, promotes, adds, each with a history line under the policy's
-    /// name and `batchID`, and remembers the policy that stamped the recipient.
-    package func write(_ stamp: AddressStamp, batchID: String) throws {
-        precondition(isWriting, "stamp written in a read transaction")
-        try DirectoryStore.writeStamp(db, stamp, batchID: batchID, at: timestamp)
+    /// Writes stamps: demotions, promotions and additions, each with a history line under the
+    /// policy's name, `batchID` and this transaction's time, and remembers the policy that
+    /// stamped each recipient. The stamps must not collide with each other or the directory.
+    package func write(_ stamps: [AddressStamp], batchID: String) throws {
+        precondition(isWriting, "stamps written in a read transaction")
+        try DirectoryStore.writeStamps(db, stamps, batchID: batchID, at: timestamp)
     }
 }
 
