@@ -27,7 +27,8 @@ package struct ApplyReport: Sendable {
     package var collisions = 0
     /// Recipients that got nothing, with the reason.
     package var failures: [(alias: String, reason: String)] = []
-    /// Per-recipient plans with address changes (kept for dry runs only, to print).
+    /// Per-recipient plans with address changes: dry runs without an `onPlan` handler only
+    /// (a handler streams them instead, so a million plans need not sit in memory).
     package var plans: [StampPlan] = []
 }
 
@@ -42,8 +43,11 @@ extension Namespace {
     /// per batch; every change goes to the address history under the policy's name and one
     /// batch id. A dry run reads one snapshot and writes nothing.
     ///
-    /// `progress(done, total)` is called after each batch.
-    package func applyPolicies(_ options: ApplyOptions, progress: (Int, Int) -> Void = { _, _ in }) throws -> ApplyReport {
+    /// `progress(done, total)` is called after each batch; `onPlan`, when given, with each
+    /// plan that changes addresses, in alias order, as it is made.
+    package func applyPolicies(
+        _ options: ApplyOptions, progress: (Int, Int) -> Void = { _, _ in }, onPlan: ((StampPlan) -> Void)? = nil
+    ) throws -> ApplyReport {
         let policies = try directory.policies()
         if let only = options.policy, !policies.contains(where: { $0.name.lowercased() == only.lowercased() }) {
             throw StoreError.notFound("no recipient policy named \(only)")
@@ -73,7 +77,8 @@ extension Namespace {
                         if let alias = claimed[key] { return alias }
                         return try tx.owner(ofAddress: key, otherThan: record.id)
                     }
-                    guard tally(plan, of: record, into: &report) else { continue }
+                    guard tally(plan, of: record, into: &report, keepingPlans: onPlan == nil) else { continue }
+                    if plan.changesAddresses { onPlan?(plan) }
                     for address in plan.added { claimed[address.key] = record.recipient.alias }
                     if !options.dryRun { stamps.append(Self.stamp(plan, for: record)) }
                 }
@@ -91,7 +96,7 @@ extension Namespace {
     }
 
     /// Counts a plan into the report; true when it has anything to write.
-    private func tally(_ plan: StampPlan, of record: RecipientRecord, into report: inout ApplyReport) -> Bool {
+    private func tally(_ plan: StampPlan, of record: RecipientRecord, into report: inout ApplyReport, keepingPlans: Bool) -> Bool {
         if let failure = plan.failure {
             report.failures.append((record.recipient.alias, failure))
             return false
@@ -103,7 +108,7 @@ extension Namespace {
             report.promoted += plan.promoted == nil ? 0 : 1
             report.demoted += plan.demoted == nil ? 0 : 1
             report.collisions += plan.collisions.count
-            if report.dryRun { report.plans.append(plan) }
+            if report.dryRun && keepingPlans { report.plans.append(plan) }
         }
         return true
     }

@@ -10,6 +10,14 @@ enum Output {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
+    /// One line of JSON, keys sorted, for streamed records.
+    static func compactJSON(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { preconditionFailure("unencodable \(type(of: value))") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// A padded `label: value` block, one per line.
     static func printFields(_ fields: [(String, String)]) {
         let width = (fields.map(\.0.count).max() ?? 0) + 2

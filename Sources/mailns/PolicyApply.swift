@@ -21,16 +21,26 @@ extension PolicyCommand {
 
         func run() throws {
             let progress = Progress(label: dryRun ? "policy apply (dry run)" : "policy apply")
+            // A dry run's plans are printed as they are made (a directory of a million recipients
+            // has a million plans); in JSON they form the "plans" array ahead of the summary.
+            var printed = 0
+            if dryRun && output.json { print("{\"plans\":[", terminator: "") }
             let report = try store.namespace().applyPolicies(ApplyOptions(dryRun: dryRun, policy: policy)) { done, total in
                 progress.update(done: done, total: total)
+            } onPlan: { plan in
+                guard dryRun else { return }
+                if output.json {
+                    print((printed == 0 ? "\n" : ",\n") + Output.compactJSON(ApplyReportJSON.Plan(plan)), terminator: "")
+                } else {
+                    PolicyCommand.printPlan(plan)
+                }
+                printed += 1
             }
             progress.finish()
             if output.json {
-                try Output.printJSON(ApplyReportJSON(report))
+                let summary = Output.compactJSON(ApplyReportJSON(report))
+                print(dryRun ? "\n]," + summary.dropFirst() : summary)
             } else {
-                if dryRun {
-                    for plan in report.plans { PolicyCommand.printPlan(plan) }
-                }
                 for failure in report.failures { print("error: \(failure.alias): \(failure.reason)") }
                 print(PolicyCommand.summary(report))
             }
@@ -76,6 +86,7 @@ extension PolicyCommand {
     }
 }
 
+/// A policy run's summary as `--json` prints it (a dry run's plans stream ahead of it).
 struct ApplyReportJSON: Encodable {
     struct Plan: Encodable {
         struct Collision: Encodable {
@@ -90,12 +101,21 @@ struct ApplyReportJSON: Encodable {
         let demoted: String?
         let collisions: [Collision]
 
+        init(_ p: StampPlan) {
+            alias = p.alias
+            policy = p.policy
+            added = p.added.map(\.description)
+            promoted = p.promoted?.description
+            demoted = p.demoted?.description
+            collisions = p.collisions.map { Collision(wanted: $0.wanted.description, owner: $0.owner, used: $0.used.description) }
+        }
+
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(alias, forKey: .alias)
             try c.encode(policy, forKey: .policy)
             try c.encode(added, forKey: .added)
-            try c.encode(promoted, forKey: .promoted)
+            try c.encode(promoted, forKey: .promoted)  // null, not absent
             try c.encode(demoted, forKey: .demoted)
             try c.encode(collisions, forKey: .collisions)
         }
@@ -115,7 +135,6 @@ struct ApplyReportJSON: Encodable {
     let demoted: Int
     let collisions: Int
     let failures: [Failure]
-    let plans: [Plan]?
 
     init(_ r: ApplyReport) {
         dryRun = r.dryRun
@@ -127,13 +146,6 @@ struct ApplyReportJSON: Encodable {
         demoted = r.demoted
         collisions = r.collisions
         failures = r.failures.map { Failure(alias: $0.alias, reason: $0.reason) }
-        plans = r.dryRun
-            ? r.plans.map { p in
-                Plan(
-                    alias: p.alias, policy: p.policy, added: p.added.map(\.description), promoted: p.promoted?.description,
-                    demoted: p.demoted?.description,
-                    collisions: p.collisions.map { Plan.Collision(wanted: $0.wanted.description, owner: $0.owner, used: $0.used.description) })
-            } : nil
     }
 }
 
