@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// `mailns policy apply` and `policy preview` as an operator runs them.
+@Suite("mailns policy apply")
+struct PolicyApplyCommandTests {
+    let sandbox: Sandbox
+
+    /// The shared-namespace recipe of spec §6 with two John Does and one recipient policies never touch.
+    init() async throws {
+        sandbox = try Sandbox()
+        try await sandbox.ok("domain", "add", "contoso.local", "--type", "authoritative")
+        try await sandbox.ok("domain", "add", "contoso.com", "--type", "shared")
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%m@contoso.local")
+        try await sandbox.ok("recipient", "add", "jdoe1", "--given", "John", "--surname", "Doe")
+        try await sandbox.ok("recipient", "add", "jdoe2", "--given", "John", "--surname", "Doe")
+        try await sandbox.ok("recipient", "add", "svc", "--no-policy", "--address", "SMTP:svc@contoso.local")
+        try await sandbox.ok(
+            "policy", "add", "Shared", "--priority", "1", "--filter", "(mailNickname=*)",
+            "--template", "SMTP:%g.%s@contoso.com", "--template", "smtp:%m@contoso.local")
+    }
+
+    private func addresses(_ alias: String) async throws -> [String] {
+        try await sandbox.object("recipient", "show", alias, "--json")["addresses"] as? [String] ?? []
+    }
+
+    @Test("a new policy-managed recipient is stamped at once by the winning policy; --no-policy is not")
+    func stampedOnAdd() async throws {
+        #expect(try await addresses("jdoe1") == ["SMTP:jdoe1@contoso.local"])
+        #expect(try await addresses("svc") == ["SMTP:svc@contoso.local"])
+        try await sandbox.ok("recipient", "add", "alice", "--given", "Alice", "--surname", "Smith")
+        #expect(try await addresses("alice") == ["SMTP:Alice.Smith@contoso.com", "smtp:alice@contoso.local"])
+    }
+
+    @Test("--dry-run --json prints the plans and a summary, and writes nothing")
+    func dryRunWritesNothing() async throws {
+        let before = try await sandbox.snapshot()
+        let report = try await sandbox.object("policy", "apply", "--dry-run", "--json")
+        #expect(try await sandbox.snapshot() == before)
+        #expect(report["dryRun"] as? Bool == true)
+        #expect(report["changes"] as? Int == 2)
+        #expect(report["collisions"] as? Int == 1)
+        let plans = try #require(report["plans"] as? [[String: Any]])
+        #expect(plans.map { $0["alias"] as? String } == ["jdoe1", "jdoe2"])
+        #expect(plans[1]["added"] as? [String] == ["SMTP:John.Doe2@contoso.com"])
+        #expect(plans[1]["demoted"] as? String == "smtp:jdoe2@contoso.local")
+        let collision = try #require((plans[1]["collisions"] as? [[String: Any]])?.first)
+        #expect(collision["owner"] as? String == "jdoe1")
+        #expect(collision["used"] as? String == "John.Doe2@contoso.com")
+    }
+
+    @Test("apply stamps, demotes the old primary, and a second run says 0 changes and writes nothing")
+    func applyThenNothingToDo() async throws {
+        let first = try await sandbox.ok("policy", "apply")
+        #expect(first.stdout.contains("2 changes"), "\(first)")
+        #expect(try await addresses("jdoe2") == ["SMTP:John.Doe2@contoso.com", "smtp:jdoe2@contoso.local"])
+        #expect(try await addresses("svc") == ["SMTP:svc@contoso.local"])
+        let before = try await sandbox.snapshot()
+        let second = try await sandbox.ok("policy", "apply")
+        #expect(second.stdout.contains(" 0 changes "), "\(second)")
+        #expect(try await sandbox.snapshot() == before)
+        let history = try await sandbox.array("recipient", "history", "jdoe2", "--json")
+        #expect(history.suffix(2).map { $0["action"] as? String } == ["demoted", "added"])
+        #expect(history.last?["actorName"] as? String == "Shared")
+    }
+
+    @Test("policy preview lists the recipients a policy wins with their primary")
+    func preview() async throws {
+        let rows = try await sandbox.array("policy", "preview", "Shared", "--json")
+        #expect(rows.map { $0["alias"] as? String } == ["jdoe1", "jdoe2"])
+        #expect(rows.first?["primary"] as? String == "SMTP:John.Doe@contoso.com")
+    }
+
+    @Test("a policy that cannot be saved is refused with 65, naming the policy and the reason")
+    func badPolicyRefused() async throws {
+        let before = try await sandbox.snapshot()
+        let result = try await sandbox.run("policy", "add", "Bad", "--filter", "(company=x", "--template", "SMTP:%m@contoso.com")
+        expectOneLineError(result, status: 65, mentioning: ["policy Bad", "column"])
+        let template = try await sandbox.run("policy", "add", "Bad", "--filter", "(company=x)", "--template", "SMTP:%m@fabrikam.com")
+        expectOneLineError(template, status: 65, mentioning: ["fabrikam.com", "not an accepted domain"])
+        #expect(try await sandbox.snapshot() == before)
+    }
+}
