@@ -50,7 +50,8 @@ extension Namespace {
             do {
                 try Self.validate(name: policy.name, filter: policy.filter, templates: policy.templates, domains: remaining)
             } catch let error as PolicyError {
-                throw StoreError.refused("domain \(name) is still needed: \(error); change the policy first")
+                throw StoreError.refused(
+                    "domain \(name) cannot be removed: policy \(error.policy) still generates addresses in it (\(error.reason)); change the policy first")
             }
         }
         try directory.removeDomain(name)
