@@ -64,6 +64,27 @@ struct PolicyApplyCommandTests {
         #expect(history.last?["actorName"] as? String == "Shared")
     }
 
+    @Test("piped, policy apply prints no progress: stderr stays empty")
+    func quietWhenPiped() async throws {
+        let result = try await sandbox.ok("policy", "apply")
+        #expect(result.stderr.isEmpty, "\(result)")
+    }
+
+    /// script(1) gives the command a pseudo-terminal, as an operator's shell would.
+    @Test(
+        "on a terminal, policy apply shows recipients done, rate and percentage",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func progressOnATerminal() async throws {
+        let command = [try MailNSRunner.binaryURL().path, "--db", sandbox.database.path, "policy", "apply"]
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let result = try await MailNSRunner.run(
+            URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"], in: sandbox.directory,
+            environment: Sandbox.environment([:]))
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("policy apply: 2/2 recipients (100%)"), "\(result)")
+        #expect(result.stdout.contains("2 changes"), "\(result)")
+    }
+
     @Test("policy preview lists the recipients a policy wins with their primary")
     func preview() async throws {
         let rows = try await sandbox.array("policy", "preview", "Shared", "--json")
