@@ -42,19 +42,36 @@ extension Namespace {
         return try directory.setPolicyTemplates(name: name, templates)
     }
 
+    /// Adds an accepted domain unless it would leave a policy template generating addresses in
+    /// a domain templates may not use (a relay domain taking over a covered subdomain).
+    package func addDomain(_ domain: AcceptedDomain) throws {
+        try directory.transaction(writing: true) { tx in
+            try tx.addDomain(domain)
+            try Self.revalidatePolicies(tx, because: "domain \(domain.name) cannot be added as \(domain.type.rawValue)")
+        }
+    }
+
     /// Removes an accepted domain unless a policy template would be left generating addresses
-    /// in a domain no longer accepted (the domain itself or a subdomain it covered).
+    /// in a domain no longer accepted (the domain itself or a subdomain it covered). Checked
+    /// and removed in one transaction, so no policy can slip in between.
     package func removeDomain(_ name: DomainName) throws {
-        let remaining = try directory.domains().filter { $0.name != name }
-        for policy in try directory.policies() {
+        try directory.transaction(writing: true) { tx in
+            try tx.removeDomain(name)
+            try Self.revalidatePolicies(tx, because: "domain \(name) cannot be removed")
+        }
+    }
+
+    /// Checks every policy against the domains as they stand inside `tx`; throws (rolling the
+    /// transaction back) on the first policy that no longer holds.
+    private static func revalidatePolicies(_ tx: DirectoryTransaction, because refusal: String) throws {
+        let domains = try tx.domains()
+        for policy in try tx.policies() {
             do {
-                try Self.validate(name: policy.name, filter: policy.filter, templates: policy.templates, domains: remaining)
+                try validate(name: policy.name, filter: policy.filter, templates: policy.templates, domains: domains)
             } catch let error as PolicyError {
-                throw StoreError.refused(
-                    "domain \(name) cannot be removed: policy \(error.policy) still generates addresses in it (\(error.reason)); change the policy first")
+                throw StoreError.refused("\(refusal): policy \(error.policy) generates addresses there (\(error.reason)); change the policy first")
             }
         }
-        try directory.removeDomain(name)
     }
 
     /// The recipients a policy wins now, with the primary address each would get (before

@@ -52,7 +52,6 @@ extension Namespace {
         if let only = options.policy, !policies.contains(where: { $0.name.lowercased() == only.lowercased() }) {
             throw StoreError.notFound("no recipient policy named \(only)")
         }
-        let set = try PolicySet(policies)
         let stamper = Stamper()
         var report = ApplyReport(batchID: DirectoryStore.makeBatchID(), dryRun: options.dryRun)
         let total = try directory.transaction(writing: false) { try $0.policyManagedCount() }
@@ -68,6 +67,9 @@ extension Namespace {
                 let page = try tx.recipients(after: after, limit: Self.batchSize, policyManagedOnly: true)
                 guard let last = page.last else { return false }
                 after = last.recipient.alias
+                // Read with the page: a policy changed by another process mid-run applies from
+                // the next page on, never half-read.
+                let set = try PolicySet(try tx.policies())
                 var stamps: [AddressStamp] = []
                 for record in page {
                     report.recipients += 1

@@ -8,12 +8,14 @@ extension DirectoryStore {
 
     /// Adds an accepted domain. Refused if the domain is already accepted (with any type).
     package func addDomain(_ domain: AcceptedDomain) throws {
-        try write { db in
-            if let existing = try Self.domain(db, named: domain.name) {
-                throw StoreError.refused("domain \(domain.name) is already accepted (\(existing.type.rawValue))")
-            }
-            try db.cached(Self.insertDomain).bind(domain.name.name, domain.type.rawValue, domain.includesSubdomains).run()
+        try write { db in try Self.insertDomain(db, domain) }
+    }
+
+    static func insertDomain(_ db: Connection, _ domain: AcceptedDomain) throws {
+        if let existing = try Self.domain(db, named: domain.name) {
+            throw StoreError.refused("domain \(domain.name) is already accepted (\(existing.type.rawValue))")
         }
+        try db.cached(Self.insertDomain).bind(domain.name.name, domain.type.rawValue, domain.includesSubdomains).run()
     }
 
     /// Every accepted domain, by name.
@@ -31,10 +33,12 @@ extension DirectoryStore {
     }
 
     package func removeDomain(_ name: DomainName) throws {
-        try write { db in
-            try db.cached(Self.deleteDomain).bind(name.name).run()
-            if db.changes == 0 { throw StoreError.notFound("domain \(name) is not an accepted domain") }
-        }
+        try write { db in try Self.deleteDomain(db, name) }
+    }
+
+    static func deleteDomain(_ db: Connection, _ name: DomainName) throws {
+        try db.cached(Self.deleteDomain).bind(name.name).run()
+        if db.changes == 0 { throw StoreError.notFound("domain \(name) is not an accepted domain") }
     }
 
     static func domain(_ db: Connection, named name: DomainName) throws -> AcceptedDomain? {

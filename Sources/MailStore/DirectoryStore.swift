@@ -96,8 +96,10 @@ package final class DirectoryStore: Sendable {
         let version: Int
         let objectCount: Int
         do {
-            version = try db.cached("PRAGMA user_version").first { $0.int(0) } ?? 0
-            objectCount = try db.cached("SELECT count(*) FROM sqlite_schema").first { $0.int(0) } ?? 0
+            // One statement, one snapshot: read apart, another process's first migration could
+            // commit in between and make a new file look like a foreign database.
+            (version, objectCount) = try db.cached("SELECT user_version, (SELECT count(*) FROM sqlite_schema) FROM pragma_user_version")
+                .first { ($0.int(0), $0.int(1)) } ?? (0, 0)
         } catch let error as SQLiteError {
             if error.primaryCode == SQLiteError.notADatabase {
                 throw StoreError.notADatabase(path: path, reason: "not a SQLite database")
@@ -112,8 +114,7 @@ package final class DirectoryStore: Sendable {
         }
 
         do {
-            // journal_mode cannot change inside a transaction; it is persistent once set.
-            try db.execute("PRAGMA journal_mode = WAL")
+            try enableWAL(db)
             try db.execute("PRAGMA synchronous = NORMAL")
             try db.execute("PRAGMA foreign_keys = ON")
             // 64 MB of page cache (allocated only as used): policy runs over a million
@@ -124,6 +125,25 @@ package final class DirectoryStore: Sendable {
             throw StoreError.sqlite(error)
         }
         return db
+    }
+
+    /// Switches the file to WAL (persistent once set). The switch needs an exclusive lock and
+    /// SQLite reports busy at once rather than waiting, so when several processes open a new
+    /// file together, retry until one of them has switched it, within the busy timeout.
+    private static func enableWAL(_ db: Connection) throws {
+        let pause: Int32 = 20  // milliseconds
+        for attempt in 0...(busyTimeoutMilliseconds / pause) {
+            let mode = try db.cached("PRAGMA journal_mode").first { $0.text(0).lowercased() } ?? ""
+            if mode == "wal" || mode == "memory" { return }
+            do {
+                try db.execute("PRAGMA journal_mode = WAL")
+            } catch {
+                let transient = error.isTransient && attempt < busyTimeoutMilliseconds / pause
+                if !transient { throw error }
+            }
+            usleep(useconds_t(pause) * 1000)
+        }
+        throw SQLiteError(code: SQLiteError.busy, message: "could not switch the database to WAL mode", sql: "PRAGMA journal_mode = WAL")
     }
 
     /// Creates a missing database file readable by owner and group only; SQLite gives its

@@ -67,6 +67,18 @@ package struct DirectoryTransaction {
     package func policies() throws -> [RecipientPolicy] { try DirectoryStore.storedPolicies(db).map(\.policy) }
     package func domains() throws -> [AcceptedDomain] { try DirectoryStore.allDomains(db) }
 
+    /// Adds an accepted domain (the rules of `DirectoryStore.addDomain`).
+    package func addDomain(_ domain: AcceptedDomain) throws {
+        precondition(isWriting, "addDomain in a read transaction")
+        try DirectoryStore.insertDomain(db, domain)
+    }
+
+    /// Removes an accepted domain (the rules of `DirectoryStore.removeDomain`).
+    package func removeDomain(_ name: DomainName) throws {
+        precondition(isWriting, "removeDomain in a read transaction")
+        try DirectoryStore.deleteDomain(db, name)
+    }
+
     /// Adds a recipient (the rules of `DirectoryStore.addRecipient`).
     package func addRecipient(_ recipient: Recipient, actor: AddressActor) throws -> RecipientRecord {
         precondition(isWriting, "addRecipient in a read transaction")

@@ -20,7 +20,7 @@ struct DomainCommand: ParsableCommand {
 
         func run() throws {
             let name = try DomainName(parsing: domain)
-            try store.open().addDomain(AcceptedDomain(name: name, type: type, includesSubdomains: includeSubdomains))
+            try store.namespace().addDomain(AcceptedDomain(name: name, type: type, includesSubdomains: includeSubdomains))
             print("added \(type.rawValue) domain \(name)")
         }
     }

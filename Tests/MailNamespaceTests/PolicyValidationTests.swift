@@ -111,6 +111,19 @@ import Testing
         #expect(message?.contains("eu.contoso.com") == true, "message: \(message ?? "none")")
     }
 
+    /// Regression (review): a relay domain added after the policy took over the subdomain its
+    /// template used, and apply then stamped addresses in a relay domain.
+    @Test func addingARelayDomainUnderAPolicysTemplateIsRefused() throws {
+        let other = try TestDirectory()
+        try other.addDomain("contoso.com", .shared, includesSubdomains: true)
+        try other.namespace.addPolicy(name: "Sales", priority: 1, filter: "(department=Sales)", templates: templates("SMTP:%m@sales.contoso.com"))
+        let message = try other.expectRefusedWithoutWriting {
+            try other.namespace.addDomain(AcceptedDomain(name: try DomainName(parsing: "sales.contoso.com"), type: .relay))
+        }
+        #expect(message?.contains("policy Sales") == true, "message: \(message ?? "none")")
+        try other.namespace.addDomain(AcceptedDomain(name: try DomainName(parsing: "eu.contoso.com"), type: .relay))
+    }
+
     @Test func aDomainIsFreeToRemoveOnceThePolicyNoLongerUsesIt() throws {
         try namespace.setPolicyTemplates(name: "Shared", templates("SMTP:%g.%s@contoso.com"))
         try namespace.setPolicyTemplates(name: RecipientPolicy.defaultPolicyName, templates("SMTP:%m@contoso.com"))

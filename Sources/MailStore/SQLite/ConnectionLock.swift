@@ -21,9 +21,20 @@ final class ConnectionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
+    /// The thread holding the lock, to turn a re-entrant call (a store method called from
+    /// inside a transaction body) into a clear trap instead of a silent deadlock.
+    private var owner: pthread_t?
+
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        if let owner, pthread_equal(owner, pthread_self()) != 0 {
+            preconditionFailure("DirectoryStore used from inside one of its own transactions")
+        }
         pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        owner = pthread_self()
+        defer {
+            owner = nil
+            pthread_mutex_unlock(mutex)
+        }
         return try body()
     }
 }
