@@ -18,17 +18,19 @@ let package = Package(
         .target(name: "MailCore"),
         .target(name: "MailStore", dependencies: ["MailCore", "CSQLite", "MailMigrations"]),
         .target(name: "MailPolicy", dependencies: ["MailCore"]),
-        .target(name: "MailNamespace", dependencies: ["MailCore", "MailStore", "MailPolicy"]),
+        .target(name: "MailRouting", dependencies: ["MailCore"]),
+        .target(name: "MailNamespace", dependencies: ["MailCore", "MailStore", "MailPolicy", "MailRouting"]),
         .executableTarget(
             name: "mailns",
             dependencies: [
-                "MailCore", "MailStore", "MailNamespace",
+                "MailCore", "MailStore", "MailNamespace", "MailRouting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailCore"]),
-        .testTarget(name: "MailNamespaceTests", dependencies: ["MailNamespace", "MailStore", "MailPolicy", "MailCore"]),
+        .testTarget(name: "MailRoutingTests", dependencies: ["MailRouting", "MailCore"]),
+        .testTarget(name: "MailNamespaceTests", dependencies: ["MailNamespace", "MailStore", "MailPolicy", "MailRouting", "MailCore"]),
         .testTarget(
             name: "MailStoreTests", dependencies: ["MailStore", "MailCore", "MailMigrations"],
             exclude: ["Fixtures"]),

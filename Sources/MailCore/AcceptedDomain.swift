@@ -13,10 +13,14 @@ package struct AcceptedDomain: Sendable, Equatable {
     package var type: DomainType
     /// Also accept mail for every subdomain of `name`.
     package var includesSubdomains: Bool
+    /// **(ours)** For a shared domain: the directory lists every valid recipient of both
+    /// systems, so an address in neither is rejected at once (spec §3 row 7).
+    package var validatesRecipients: Bool
 
-    package init(name: DomainName, type: DomainType, includesSubdomains: Bool = false) {
+    package init(name: DomainName, type: DomainType, includesSubdomains: Bool = false, validatesRecipients: Bool = false) {
         self.name = name
         self.type = type
         self.includesSubdomains = includesSubdomains
+        self.validatesRecipients = validatesRecipients
     }
 }

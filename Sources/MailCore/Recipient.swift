@@ -96,3 +96,19 @@ package struct Recipient: Sendable, Equatable {
         addresses.first { $0.type == type && $0.isPrimary }
     }
 }
+
+/// A recipient as the resolver needs it, found by one of its addresses: what it is, its
+/// primary SMTP address, and a contact's target.
+package struct RoutedRecipient: Sendable, Equatable {
+    package let alias: String
+    package let kind: RecipientKind
+    package let primary: String?
+    package let targetAddress: EmailAddress?
+
+    package init(alias: String, kind: RecipientKind, primary: String?, targetAddress: EmailAddress?) {
+        self.alias = alias
+        self.kind = kind
+        self.primary = primary
+        self.targetAddress = targetAddress
+    }
+}

@@ -59,10 +59,16 @@ package struct ServerSettings: Sendable, Equatable {
     package var isDNSDeliveryEnabled: Bool
     /// This server's own names, for loop checks.
     package var localHosts: [DomainName]
+    /// Postfix's recipient_delimiter (`+`); nil when extensions are off.
+    package var recipientDelimiter: Character?
 
-    package init(unresolvedHost: SmartHost? = nil, isDNSDeliveryEnabled: Bool = true, localHosts: [DomainName] = []) {
+    package init(
+        unresolvedHost: SmartHost? = nil, isDNSDeliveryEnabled: Bool = true, localHosts: [DomainName] = [],
+        recipientDelimiter: Character? = "+"
+    ) {
         self.unresolvedHost = unresolvedHost
         self.isDNSDeliveryEnabled = isDNSDeliveryEnabled
         self.localHosts = localHosts
+        self.recipientDelimiter = recipientDelimiter
     }
 }

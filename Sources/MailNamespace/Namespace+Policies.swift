@@ -63,7 +63,7 @@ extension Namespace {
 
     /// Checks every policy against the domains as they stand inside `tx`; throws (rolling the
     /// transaction back) on the first policy that no longer holds.
-    private static func revalidatePolicies(_ tx: DirectoryTransaction, because refusal: String) throws {
+    static func revalidatePolicies(_ tx: DirectoryTransaction, because refusal: String) throws {
         let domains = try tx.domains()
         for policy in try tx.policies() {
             do {

@@ -56,28 +56,30 @@ extension DirectoryStore {
 
     /// Every connector, by name, with its address spaces and smart hosts.
     package func connectors() throws -> [Connector] {
-        try read { db in
-            var spaces: [Int64: [AddressSpace]] = [:]
-            try db.cached(Self.selectAddressSpaces).forEach { row in
-                guard let pattern = try? AddressSpacePattern(parsing: row.text(1)) else {
-                    preconditionFailure("stored address space does not parse: \(row.text(1))")
-                }
-                spaces[row.int64(0), default: []].append(AddressSpace(pattern: pattern, cost: row.int(2)))
+        try read { db in try Self.allConnectors(db) }
+    }
+
+    static func allConnectors(_ db: Connection) throws -> [Connector] {
+        var spaces: [Int64: [AddressSpace]] = [:]
+        try db.cached(Self.selectAddressSpaces).forEach { row in
+            guard let pattern = try? AddressSpacePattern(parsing: row.text(1)) else {
+                preconditionFailure("stored address space does not parse: \(row.text(1))")
             }
-            var hosts: [Int64: [SmartHost]] = [:]
-            try db.cached(Self.selectSmartHosts).forEach { row in
-                guard let host = try? SmartHost(parsing: row.text(1)) else {
-                    preconditionFailure("stored smart host does not parse: \(row.text(1))")
-                }
-                hosts[row.int64(0), default: []].append(host)
+            spaces[row.int64(0), default: []].append(AddressSpace(pattern: pattern, cost: row.int(2)))
+        }
+        var hosts: [Int64: [SmartHost]] = [:]
+        try db.cached(Self.selectSmartHosts).forEach { row in
+            guard let host = try? SmartHost(parsing: row.text(1)) else {
+                preconditionFailure("stored smart host does not parse: \(row.text(1))")
             }
-            return try db.cached(Self.selectConnectors).map { row in
-                let id = row.int64(0)
-                return Connector(
-                    name: row.text(1), addressSpaces: spaces[id] ?? [],
-                    delivery: row.bool(2) ? .dns : .smartHosts(hosts[id] ?? []),
-                    allowsRelay: row.bool(3), isEnabled: row.bool(4))
-            }
+            hosts[row.int64(0), default: []].append(host)
+        }
+        return try db.cached(Self.selectConnectors).map { row in
+            let id = row.int64(0)
+            return Connector(
+                name: row.text(1), addressSpaces: spaces[id] ?? [],
+                delivery: row.bool(2) ? .dns : .smartHosts(hosts[id] ?? []),
+                allowsRelay: row.bool(3), isEnabled: row.bool(4))
         }
     }
 

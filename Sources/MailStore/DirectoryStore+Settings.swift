@@ -1,7 +1,8 @@
 import MailCore
 
 extension DirectoryStore {
-    private static let selectSettings = "SELECT unresolved_host, dns_delivery FROM server_setting WHERE id = 1"
+    private static let selectSettings = "SELECT unresolved_host, dns_delivery, recipient_delimiter FROM server_setting WHERE id = 1"
+    private static let updateDelimiter = "UPDATE server_setting SET recipient_delimiter = ? WHERE id = 1"
     private static let selectLocalHosts = "SELECT name FROM local_host ORDER BY name"
     private static let updateUnresolvedHost = "UPDATE server_setting SET unresolved_host = ? WHERE id = 1"
     private static let updateDNSDelivery = "UPDATE server_setting SET dns_delivery = ? WHERE id = 1"
@@ -9,23 +10,33 @@ extension DirectoryStore {
     private static let insertLocalHost = "INSERT INTO local_host (name) VALUES (?)"
 
     package func settings() throws -> ServerSettings {
-        try read { db in
-            let hosts = try db.cached(Self.selectLocalHosts).map { DomainName(stored: $0.text(0)) }
-            guard let settings = try db.cached(Self.selectSettings).first({ row in
-                ServerSettings(
-                    unresolvedHost: row.optionalText(0).map { text in
-                        guard let host = try? SmartHost(parsing: text) else { preconditionFailure("stored unresolved host does not parse: \(text)") }
-                        return host
-                    },
-                    isDNSDeliveryEnabled: row.bool(1), localHosts: hosts)
-            }) else { preconditionFailure("the server_setting row is missing") }
-            return settings
-        }
+        try read { db in try Self.currentSettings(db) }
+    }
+
+    static func currentSettings(_ db: Connection) throws -> ServerSettings {
+        let hosts = try db.cached(selectLocalHosts).map { DomainName(stored: $0.text(0)) }
+        guard let settings = try db.cached(selectSettings).first({ row in
+            ServerSettings(
+                unresolvedHost: row.optionalText(0).map { text in
+                    guard let host = try? SmartHost(parsing: text) else { preconditionFailure("stored unresolved host does not parse: \(text)") }
+                    return host
+                },
+                isDNSDeliveryEnabled: row.bool(1), localHosts: hosts, recipientDelimiter: row.text(2).first)
+        }) else { preconditionFailure("the server_setting row is missing") }
+        return settings
     }
 
     /// Sets or clears (nil) "forward all mail with unresolved recipients to host".
     package func setUnresolvedHost(_ host: SmartHost?) throws {
         try write { db in try db.cached(Self.updateUnresolvedHost).bind(host?.description).run() }
+    }
+
+    /// Sets Postfix's recipient_delimiter (one character) or turns extensions off (nil).
+    package func setRecipientDelimiter(_ delimiter: Character?) throws {
+        if let delimiter, !(delimiter.isASCII && (delimiter.asciiValue.map { LocalPart.isAtomCharacter($0) } ?? false)) {
+            throw StoreError.refused("recipient delimiter '\(delimiter)' must be one character allowed in a local part, such as + or -")
+        }
+        try write { db in try db.cached(Self.updateDelimiter).bind(delimiter.map(String.init) ?? "").run() }
     }
 
     package func setDNSDelivery(_ isEnabled: Bool) throws {

@@ -42,6 +42,33 @@ package struct DirectoryTransaction {
         WHERE a.address = ?1 AND a.recipient_id IS NOT ?2 LIMIT 1
         """
     private static let countManaged = "SELECT count(*) FROM recipient WHERE policy_managed = 1"
+    private static let routedRecipient = """
+        SELECT r.alias, r.kind, r.target_address,
+               (SELECT p.address FROM proxy_address AS p WHERE p.recipient_id = r.id AND p.type = 'SMTP' AND p.is_primary = 1)
+        FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
+        WHERE a.type = 'SMTP' AND a.address = ?1
+        """
+
+    /// The recipient owning the SMTP address `address` (any letter case), as the resolver
+    /// needs it; nil when nobody does. One indexed lookup.
+    package func routedRecipient(_ address: EmailAddress) throws -> RoutedRecipient? {
+        try db.cached(Self.routedRecipient).bind(address.description).first { row in
+            RoutedRecipient(
+                alias: row.text(0), kind: row.value(1, as: RecipientKind.self), primary: row.optionalText(3),
+                targetAddress: row.optionalText(2).map(EmailAddress.init(stored:)))
+        }
+    }
+
+    /// Changes whenever the database changed since the last call on this store: another
+    /// process committed (`PRAGMA data_version`) or this store wrote. For caches of
+    /// configuration that must see `mailns` changes without a restart.
+    package func changeMarker() throws -> Int64 {
+        let external = try db.cached("PRAGMA data_version").first { $0.int64(0) } ?? 0
+        return external &* 1_000_003 &+ Int64(db.totalChanges)
+    }
+
+    package func connectors() throws -> [Connector] { try DirectoryStore.allConnectors(db) }
+    package func settings() throws -> ServerSettings { try DirectoryStore.currentSettings(db) }
 
     /// The alias of a recipient other than `recipientID` holding `address` under any type,
     /// case-insensitively; nil when nobody else does. The recipient's own addresses of other
@@ -71,6 +98,13 @@ package struct DirectoryTransaction {
     package func addDomain(_ domain: AcceptedDomain) throws {
         precondition(isWriting, "addDomain in a read transaction")
         try DirectoryStore.insertDomain(db, domain)
+    }
+
+    /// Changes an accepted domain (type, subdomains, recipient validation).
+    @discardableResult
+    package func updateDomain(_ name: DomainName, _ change: (inout AcceptedDomain) -> Void) throws -> AcceptedDomain {
+        precondition(isWriting, "updateDomain in a read transaction")
+        return try DirectoryStore.updateDomain(db, name, change)
     }
 
     /// Removes an accepted domain (the rules of `DirectoryStore.removeDomain`).

@@ -11,7 +11,10 @@ struct MailNS: ParsableCommand {
         commandName: "mailns",
         abstract: "Manage a mail directory shared by two merging organisations, and the policies that address it.",
         discussion: "The database is --db PATH, else $MAILNS_DB, else ./mailns.sqlite; every command creates and migrates it when needed.",
-        subcommands: [Init.self, DomainCommand.self, RecipientCommand.self, AddressCommand.self, PolicyCommand.self, ConnectorCommand.self, SettingsCommand.self]
+        subcommands: [
+            Init.self, DomainCommand.self, RecipientCommand.self, AddressCommand.self, PolicyCommand.self, ConnectorCommand.self,
+            SettingsCommand.self, ResolveCommand.self,
+        ]
     )
 
     /// Runs the command and maps our errors to one stderr line and a sysexits status, as

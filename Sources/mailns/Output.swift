@@ -64,11 +64,13 @@ struct DomainJSON: Encodable {
     let name: String
     let type: String
     let includeSubdomains: Bool
+    let validateRecipients: Bool
 
     init(_ domain: AcceptedDomain) {
         name = domain.name.name
         type = domain.type.rawValue
         includeSubdomains = domain.includesSubdomains
+        validateRecipients = domain.validatesRecipients
     }
 }
 
@@ -122,11 +124,13 @@ struct SettingsJSON: Encodable {
     let unresolvedHost: String?
     let dnsDelivery: Bool
     let localHosts: [String]
+    let recipientDelimiter: String?
 
     init(_ settings: ServerSettings) {
         unresolvedHost = settings.unresolvedHost?.description
         dnsDelivery = settings.isDNSDeliveryEnabled
         localHosts = settings.localHosts.map(\.name)
+        recipientDelimiter = settings.recipientDelimiter.map(String.init)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -134,9 +138,10 @@ struct SettingsJSON: Encodable {
         try container.encode(unresolvedHost, forKey: .unresolvedHost)  // null when unset, not absent
         try container.encode(dnsDelivery, forKey: .dnsDelivery)
         try container.encode(localHosts, forKey: .localHosts)
+        try container.encode(recipientDelimiter, forKey: .recipientDelimiter)
     }
 
-    private enum CodingKeys: String, CodingKey { case unresolvedHost, dnsDelivery, localHosts }
+    private enum CodingKeys: String, CodingKey { case unresolvedHost, dnsDelivery, localHosts, recipientDelimiter }
 }
 
 struct HistoryJSON: Encodable {

@@ -18,6 +18,7 @@ struct SettingsCommand: ParsableCommand {
                 ("unresolved-host", settings.unresolvedHost?.description ?? "none"),
                 ("dns-delivery", settings.isDNSDeliveryEnabled ? "on" : "off"),
                 ("local-hosts", settings.localHosts.isEmpty ? "none" : settings.localHosts.map(\.name).joined(separator: ",")),
+                ("recipient-delimiter", settings.recipientDelimiter.map(String.init) ?? "none"),
             ])
         }
     }
@@ -26,6 +27,7 @@ struct SettingsCommand: ParsableCommand {
         case unresolvedHost = "unresolved-host"
         case dnsDelivery = "dns-delivery"
         case localHosts = "local-hosts"
+        case recipientDelimiter = "recipient-delimiter"
     }
 
     struct Set: ParsableCommand {
@@ -35,6 +37,7 @@ struct SettingsCommand: ParsableCommand {
                 unresolved-host HOST|none   forward mail for unknown recipients of accepted domains to HOST
                 dns-delivery on|off         deliver by DNS when no connector matches
                 local-hosts NAME,...|none   this server's own host names (for loop checks)
+                recipient-delimiter C|none  Postfix's recipient_delimiter (default +): user+tag@ is user@
                 """)
         @OptionGroup var store: StoreOptions
         @Argument var key: Key
@@ -56,6 +59,9 @@ struct SettingsCommand: ParsableCommand {
             case .localHosts:
                 let names = value == "none" ? [] : value.split(separator: ",").map { String($0) }
                 try directory.setLocalHosts(names.map { try DomainName(parsing: $0) })
+            case .recipientDelimiter:
+                guard value == "none" || value.count == 1 else { throw ValidationError("recipient-delimiter takes one character or none") }
+                try directory.setRecipientDelimiter(value == "none" ? nil : value.first)
             }
             print("\(key.rawValue) = \(value)")
         }

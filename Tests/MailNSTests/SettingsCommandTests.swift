@@ -11,13 +11,14 @@ struct SettingsCommandTests {
         try await sandbox.object("settings", "show", "--json")
     }
 
-    @Test("settings show --json defaults: unresolvedHost null, dnsDelivery true, localHosts []")
+    @Test("settings show --json defaults: unresolvedHost null, dnsDelivery true, localHosts [], recipientDelimiter +")
     func defaults() async throws {
         let s = try await settings()
         #expect(s.isNull("unresolvedHost"))
         #expect(s["dnsDelivery"] as? Bool == true)
         #expect(s["localHosts"] as? [String] == [])
-        #expect(Set(s.keys) == ["unresolvedHost", "dnsDelivery", "localHosts"])
+        #expect(s["recipientDelimiter"] as? String == "+")
+        #expect(Set(s.keys) == ["unresolvedHost", "dnsDelivery", "localHosts", "recipientDelimiter"])
     }
 
     @Test("settings set unresolved-host sets the host; none clears it")

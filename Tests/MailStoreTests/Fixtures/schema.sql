@@ -4,7 +4,8 @@ CREATE TABLE accepted_domain (
     name TEXT NOT NULL UNIQUE CHECK (name = lower(name) AND length(name) BETWEEN 1 AND 255),
     type TEXT NOT NULL CHECK (type = 'authoritative' OR type = 'shared' OR type = 'relay'),
     include_subdomains INTEGER NOT NULL DEFAULT 0 CHECK (include_subdomains = 0 OR include_subdomains = 1)
-) STRICT;
+, validate_recipients INTEGER NOT NULL DEFAULT 0
+    CHECK (validate_recipients = 0 OR validate_recipients = 1)) STRICT;
 CREATE TABLE address_history (
     id INTEGER PRIMARY KEY,
     recipient_id INTEGER REFERENCES recipient (id) ON DELETE SET NULL,
@@ -131,7 +132,8 @@ CREATE TABLE server_setting (
     -- Exchange's "forward all mail with unresolved recipients to host"; NULL when unset.
     unresolved_host TEXT CHECK (length(unresolved_host) BETWEEN 1 AND 270),
     dns_delivery INTEGER NOT NULL DEFAULT 1 CHECK (dns_delivery = 0 OR dns_delivery = 1)
-) STRICT;
+, recipient_delimiter TEXT NOT NULL DEFAULT '+'
+    CHECK (length(recipient_delimiter) <= 1)) STRICT;
 CREATE TABLE smart_host (
     id INTEGER PRIMARY KEY,
     connector_id INTEGER NOT NULL REFERENCES connector (id) ON DELETE CASCADE,

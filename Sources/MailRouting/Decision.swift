@@ -1,0 +1,39 @@
+import MailCore
+
+/// What happens to one recipient address (spec §3): deliver here, forward to a next hop, or
+/// reject with an SMTP reply, with the row of the decision table that decided it.
+package struct Decision: Sendable, Equatable {
+    package enum Action: String, Sendable {
+        case deliver, forward, reject
+    }
+
+    /// The address as asked.
+    package let address: String
+    package var action: Action
+    /// The class of the address's domain; nil when the domain is not accepted.
+    package var domainType: DomainType?
+    /// The matched recipient's alias.
+    package var recipient: String?
+    /// The matched recipient's primary SMTP address.
+    package var primary: String?
+    /// A contact's rewritten address.
+    package var target: String?
+    /// The next hop as configured: `[192.0.2.10]`, `relay.example.net:2525`, or `dns`.
+    package var nexthop: String?
+    /// The connector that gave the next hop.
+    package var connector: String?
+    /// The full SMTP reply of a rejection.
+    package var reply: String?
+    /// The enhanced status code of a rejection (`5.1.1`).
+    package var status: String?
+    /// The row of spec §3 that decided.
+    package var row: Int
+    /// The steps that led here, in words (filled when asked to explain).
+    package var steps: [String] = []
+
+    init(address: String, action: Action, row: Int) {
+        self.address = address
+        self.action = action
+        self.row = row
+    }
+}

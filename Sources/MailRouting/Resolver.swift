@@ -1,0 +1,176 @@
+import MailCore
+
+/// Exchange's message flow for one recipient (spec §3, rows 1–11 in order), pure over values.
+///
+/// ## Rows
+/// 1 bad syntax → 501 5.1.3 · 2 mailbox → deliver · 3 contact → its target, routed by rows
+/// 8–11 as trusted; a target in an authoritative domain → 5.4.6 · 4 remote → the route of its
+/// domain · 5 unknown in an accepted domain with an unresolved-recipients host → that host ·
+/// 6 unknown, authoritative → 550 5.1.1 · 7 unknown, shared with recipient validation → 550
+/// 5.1.1 · 8 shared, relay, or relayable → the best connector · 9 no connector, DNS on → dns ·
+/// 10 DNS off → 550 5.4.0 · 11 not accepted, not trusted, no relay connector → 554 5.7.1.
+///
+/// ## Lookups
+/// Addresses are matched case-insensitively by the caller's `lookup`; `user+tag@domain` is
+/// tried as `user@domain` when the tagged address is not an address itself (Postfix's
+/// recipient_delimiter).
+package struct Resolver: Sendable {
+    package let table: RoutingTable
+
+    package init(table: RoutingTable) { self.table = table }
+
+    package func resolve(
+        _ text: String, trusted: Bool, explain: Bool = false, lookup: (EmailAddress) throws -> RoutedRecipient?
+    ) rethrows -> Decision {
+        var trace = Trace(isOn: explain)
+        guard let address = try? EmailAddress(parsing: text) else {
+            var d = Decision(address: text, action: .reject, row: 1)
+            trace.add("'\(text)' is not a valid RFC 5321 address")
+            d.reply = "501 5.1.3 Bad recipient address syntax"
+            d.status = "5.1.3"
+            d.steps = trace.steps
+            return d
+        }
+        let accepted = table.acceptedDomain(for: address.domain)
+        if let accepted {
+            trace.add("domain \(address.domain) is accepted: \(accepted.type.rawValue)" + (accepted.name == address.domain ? "" : " (through \(accepted.name), which includes subdomains)"))
+        } else {
+            trace.add("domain \(address.domain) is not an accepted domain")
+        }
+
+        var found = try lookup(address)
+        trace.add(found.map { "\(address) belongs to \($0.kind.rawValue) \($0.alias)" } ?? "no recipient has \(address)")
+        if found == nil, let base = baseAddress(of: address) {
+            found = try lookup(base)
+            trace.add(found.map { "without its extension, \(base) belongs to \($0.kind.rawValue) \($0.alias)" } ?? "without its extension, no recipient has \(base) either")
+        }
+
+        var d = Decision(address: text, action: .reject, row: 0)
+        d.domainType = accepted?.type
+        if let found {
+            d.recipient = found.alias
+            d.primary = found.primary
+            switch found.kind {
+            case .mailbox:
+                d.action = .deliver
+                d.row = 2
+                trace.add("a mailbox here: deliver to \(found.primary ?? address.description)")
+            case .contact:
+                d.row = 3
+                guard let target = found.targetAddress else {
+                    preconditionFailure("contact \(found.alias) without a target address")
+                }
+                d.target = target.description
+                let targetDomain = table.acceptedDomain(for: target.domain)
+                if targetDomain?.type == .authoritative {
+                    trace.add("contact target \(target) is in authoritative domain \(targetDomain!.name): it would come straight back")
+                    reject(&d, "550 5.4.6 <\(text)>: Recipient address rejected: forwarding loop (contact target \(target) is in an authoritative domain)", "5.4.6")
+                } else {
+                    trace.add("a contact: rewrite to \(target) and route that as a trusted sender would")
+                    route(&d, domain: target.domain, rejecting: text, trace: &trace)
+                }
+            case .remote:
+                d.row = 4
+                trace.add("a remote recipient: it lives on the other system; route its domain")
+                route(&d, domain: address.domain, rejecting: text, trace: &trace)
+            }
+            d.steps = trace.steps
+            return d
+        }
+
+        if let accepted, accepted.type != .relay, let host = table.settings.unresolvedHost {
+            d.action = .forward
+            d.row = 5
+            d.nexthop = host.description
+            trace.add("unknown in an accepted domain: forward to the unresolved-recipients host \(host); it answers for unknowns")
+        } else if accepted?.type == .authoritative {
+            d.row = 6
+            trace.add("unknown in an authoritative domain: user unknown")
+            reject(&d, "550 5.1.1 <\(text)>: Recipient address rejected: User unknown", "5.1.1")
+        } else if let accepted, accepted.type == .shared, accepted.validatesRecipients {
+            d.row = 7
+            trace.add("unknown in shared domain \(accepted.name) with recipient validation: it exists in neither system")
+            reject(&d, "550 5.1.1 <\(text)>: Recipient address rejected: User unknown", "5.1.1")
+        } else if accepted != nil {
+            route(&d, domain: address.domain, rejecting: text, trace: &trace)
+        } else if trusted {
+            trace.add("not accepted, but the client may relay")
+            route(&d, domain: address.domain, rejecting: text, trace: &trace)
+        } else if table.candidates(for: address.domain, relayOnly: true).first != nil {
+            trace.add("not accepted, the client may not relay, but a connector allows relay to this domain")
+            route(&d, domain: address.domain, rejecting: text, relayOnly: true, trace: &trace)
+        } else {
+            d.row = 11
+            trace.add("not accepted, the client may not relay, and no connector allows relay to \(address.domain)")
+            reject(&d, "554 5.7.1 <\(text)>: Relay access denied", "5.7.1")
+        }
+        d.steps = trace.steps
+        return d
+    }
+
+    /// `user@domain` for `user+tag@domain`, when the delimiter is on and the address has one.
+    private func baseAddress(of address: EmailAddress) -> EmailAddress? {
+        guard let delimiter = table.settings.recipientDelimiter, !address.localPart.isQuoted else { return nil }
+        let local = address.localPart.text
+        guard let cut = local.firstIndex(of: delimiter), cut != local.startIndex else { return nil }
+        let base = String(local[..<cut])
+        guard LocalPart.isDotString(base[...]) else { return nil }
+        return EmailAddress(localPart: LocalPart(canonical: base), domain: address.domain)
+    }
+
+    /// Rows 8–10: the best connector for `domain`, else DNS, else no route. Sets the row only
+    /// when the address itself is routed (a contact keeps row 3, a remote recipient row 4).
+    private func route(_ d: inout Decision, domain: DomainName, rejecting text: String, relayOnly: Bool = false, trace: inout Trace) {
+        let candidates = table.candidates(for: domain, relayOnly: relayOnly)
+        let setsRow = d.row == 0
+        if trace.isOn {
+            for connector in table.connectors {
+                if !connector.isEnabled { trace.add("connector \(connector.name): disabled, ignored"); continue }
+                if relayOnly && !connector.allowsRelay { trace.add("connector \(connector.name): does not allow relay"); continue }
+                if !candidates.contains(where: { $0.connector.name == connector.name }) {
+                    trace.add("connector \(connector.name): no address space matches \(domain)")
+                }
+            }
+            for (index, candidate) in candidates.enumerated() {
+                trace.add("connector \(candidate.connector.name): address space \(candidate.space.pattern) cost \(candidate.space.cost)" + (index == 0 ? ": best" : ": loses to \(candidates[0].connector.name)"))
+            }
+        }
+        if let best = candidates.first {
+            d.action = .forward
+            if setsRow { d.row = 8 }
+            d.connector = best.connector.name
+            switch best.connector.delivery {
+            case .dns: d.nexthop = "dns"
+            case .smartHosts(let hosts): d.nexthop = hosts.map(\.description).joined(separator: ",")
+            }
+            trace.add("forward through connector \(best.connector.name) to \(d.nexthop ?? "")")
+        } else if table.settings.isDNSDeliveryEnabled {
+            d.action = .forward
+            if setsRow { d.row = 9 }
+            d.nexthop = "dns"
+            trace.add("no connector matches \(domain); DNS delivery is on: forward by MX lookup")
+        } else {
+            if setsRow { d.row = 10 }
+            trace.add("no connector matches \(domain) and DNS delivery is off: no route")
+            reject(&d, "550 5.4.0 <\(text)>: no route to destination", "5.4.0")
+        }
+    }
+
+    private func reject(_ d: inout Decision, _ reply: String, _ status: String) {
+        d.action = .reject
+        d.reply = reply
+        d.status = status
+        d.nexthop = nil
+        d.connector = nil
+    }
+}
+
+/// Explanation lines, collected only when asked (they cost string building per lookup).
+struct Trace {
+    let isOn: Bool
+    private(set) var steps: [String] = []
+    init(isOn: Bool) { self.isOn = isOn }
+    mutating func add(_ step: @autoclosure () -> String) {
+        if isOn { steps.append(step()) }
+    }
+}
