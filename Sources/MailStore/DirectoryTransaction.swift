@@ -68,6 +68,23 @@ package struct DirectoryTransaction {
     }
 
     package func connectors() throws -> [Connector] { try DirectoryStore.allConnectors(db) }
+
+    private static let selectContacts = "SELECT alias, target_address FROM recipient WHERE kind = 'contact' ORDER BY alias"
+    private static let countRemoteInDomain = """
+        SELECT count(DISTINCT r.id) FROM recipient AS r JOIN proxy_address AS a ON a.recipient_id = r.id
+        WHERE r.kind = 'remote' AND a.type = 'SMTP' AND (a.address LIKE ?1 OR a.address LIKE ?2)
+        """
+
+    /// Every contact with its target address, by alias.
+    package func contacts() throws -> [(alias: String, target: EmailAddress)] {
+        try db.cached(Self.selectContacts).map { ($0.text(0), EmailAddress(stored: $0.text(1))) }
+    }
+
+    /// How many remote recipients have an SMTP address in `domain` or its subdomains.
+    package func remoteRecipientCount(in domain: DomainName) throws -> Int {
+        // Domain names hold no LIKE wildcards (only letters, digits, hyphens and dots).
+        try db.cached(Self.countRemoteInDomain).bind("%@" + domain.name, "%." + domain.name).first { $0.int(0) } ?? 0
+    }
     package func settings() throws -> ServerSettings { try DirectoryStore.currentSettings(db) }
 
     /// The alias of a recipient other than `recipientID` holding `address` under any type,

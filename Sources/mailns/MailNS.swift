@@ -13,7 +13,7 @@ struct MailNS: ParsableCommand {
         discussion: "The database is --db PATH, else $MAILNS_DB, else ./mailns.sqlite; every command creates and migrates it when needed.",
         subcommands: [
             Init.self, DomainCommand.self, RecipientCommand.self, AddressCommand.self, PolicyCommand.self, ConnectorCommand.self,
-            SettingsCommand.self, ResolveCommand.self,
+            SettingsCommand.self, ResolveCommand.self, DoctorCommand.self,
         ]
     )
 
