@@ -27,6 +27,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // scripts/bench's in-process timing of resolve against its floor; not a product.
+        .executableTarget(name: "mailns-bench", dependencies: ["MailNamespace", "MailStore", "MailRouting"]),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailCore"]),
         .testTarget(name: "MailRoutingTests", dependencies: ["MailRouting", "MailCore"]),

@@ -28,6 +28,12 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Parses and normalises `text`; throws with the first reason it is not a domain name.
     package init(parsing text: String) throws(AddressError) {
+        // Plain ASCII names (nearly every key a mail server asks about) are checked and
+        // lower-cased in one pass over the bytes; anything else takes the general path below.
+        if let name = Self.plainASCII(text) {
+            self.name = name
+            return
+        }
         func fail(_ reason: String) -> AddressError { AddressError("domain", text, reason) }
         var body = Substring(text)
         if body.hasSuffix(".") { body = body.dropLast() }
@@ -44,6 +50,40 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
             throw fail("longer than \(Self.maximumLength) octets")
         }
         self.name = name
+    }
+
+    /// The normalised name when `text` is a valid all-ASCII LDH name (one trailing dot
+    /// allowed), else nil, leaving errors and IDN to the general path.
+    private static func plainASCII(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var labelLength = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                bytes.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                bytes.append(byte | 0x20)
+            case UInt8(ascii: "-"):
+                guard labelLength > 0 else { return nil }
+                bytes.append(byte)
+            case UInt8(ascii: "."):
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return nil }
+                bytes.append(byte)
+                labelLength = 0
+                previous = byte
+                continue
+            default:
+                return nil
+            }
+            labelLength += 1
+            guard labelLength <= maximumLabelLength else { return nil }
+            previous = byte
+        }
+        if bytes.last == UInt8(ascii: ".") { bytes.removeLast() } else if previous == UInt8(ascii: "-") { return nil }
+        guard !bytes.isEmpty, bytes.count <= maximumLength, bytes.last != UInt8(ascii: "."), bytes.last != UInt8(ascii: "-") else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Wraps text already in stored form (from our own database, written by this type), without

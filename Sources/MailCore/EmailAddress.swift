@@ -69,19 +69,20 @@ package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvert
     /// The `@` that separates local part and domain: the first one after a quoted local part's
     /// closing quote, or the first one at all for a dot-string.
     private static func separatorIndex(in text: String) -> String.Index? {
-        guard text.first == "\"" else { return text.firstIndex(of: "@") }
+        let utf8 = text.utf8
+        guard utf8.first == UInt8(ascii: "\"") else { return utf8.firstIndex(of: UInt8(ascii: "@")) }
         var escaped = false
-        var index = text.index(after: text.startIndex)
-        while index < text.endIndex {
-            let ch = text[index]
+        var index = utf8.index(after: utf8.startIndex)
+        while index < utf8.endIndex {
+            let byte = utf8[index]
             if escaped {
                 escaped = false
-            } else if ch == "\\" {
+            } else if byte == UInt8(ascii: "\\") {
                 escaped = true
-            } else if ch == "\"" {
-                return text[index...].firstIndex(of: "@")
+            } else if byte == UInt8(ascii: "\"") {
+                return utf8[index...].firstIndex(of: UInt8(ascii: "@"))
             }
-            index = text.index(after: index)
+            index = utf8.index(after: index)
         }
         return nil
     }

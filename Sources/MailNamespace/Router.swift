@@ -5,7 +5,7 @@ import MailStore
 
 /// Answers "what happens to this recipient?" against the live directory.
 ///
-/// Each lookup is one read transaction (a consistent snapshot; the resolver never writes).
+/// Each lookup reads one consistent snapshot (the resolver never writes).
 /// Domains, connectors and settings are read once and reused until the directory changes
 /// (`PRAGMA data_version`), so a change made by `mailns` in another process is seen by the
 /// next lookup and an unchanged directory costs one indexed lookup per address.
@@ -18,7 +18,20 @@ package final class Router: Sendable {
     }
 
     package func resolve(_ address: String, trusted: Bool, explain: Bool = false) throws -> Decision {
-        try directory.transaction(writing: false) { tx in
+        // Fast path: each lookup is one statement (its own snapshot) that also reads the change
+        // marker; while the marker matches the cached routing table, the table is of the same
+        // snapshot. A change anywhere sends the lookup down the slow path, which reloads.
+        if let cached = cache.withLock({ $0 }) {
+            struct Stale: Error {}
+            do {
+                return try cached.resolver.resolve(address, trusted: trusted, explain: explain) { target in
+                    let (marker, recipient) = try directory.routedRecipient(target)
+                    guard marker == cached.marker else { throw Stale() }
+                    return recipient
+                }
+            } catch is Stale {}
+        }
+        return try directory.transaction(writing: false) { tx in
             let resolver = try self.resolver(tx)
             return try resolver.resolve(address, trusted: trusted, explain: explain) { try tx.routedRecipient($0) }
         }

@@ -7,12 +7,33 @@ package struct RoutingTable: Sendable {
     package let connectors: [Connector]
     package let settings: ServerSettings
     private let domainsByName: [DomainName: AcceptedDomain]
+    // Address spaces of enabled connectors indexed by their literal domain, so choosing a
+    // connector walks the domain's labels instead of every connector's every pattern.
+    private let exactSpaces: [String: [Candidate]]
+    private let wildcardSpaces: [String: [Candidate]]
+    private let anySpaces: [Candidate]
 
     package init(domains: [AcceptedDomain], connectors: [Connector], settings: ServerSettings) {
         self.domains = domains
         self.connectors = connectors
         self.settings = settings
         domainsByName = Dictionary(domains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var exact: [String: [Candidate]] = [:]
+        var wildcard: [String: [Candidate]] = [:]
+        var any: [Candidate] = []
+        for connector in connectors where connector.isEnabled {
+            for space in connector.addressSpaces {
+                let candidate = Candidate(connector: connector, space: space)
+                switch space.pattern {
+                case .domain(let d): exact[d.name, default: []].append(candidate)
+                case .subdomains(let d): wildcard[d.name, default: []].append(candidate)
+                case .any: any.append(candidate)
+                }
+            }
+        }
+        exactSpaces = exact
+        wildcardSpaces = wildcard
+        anySpaces = any
     }
 
     /// The accepted domain deciding for `domain`: itself, else the closest parent that includes
@@ -36,15 +57,28 @@ package struct RoutingTable: Sendable {
     }
 
     /// Every enabled connector whose address spaces match `domain`, best first: the most
-    /// specific address space, then the lowest cost, then the name (spec §3).
+    /// specific address space, then the lowest cost, then the name (spec §3). A connector
+    /// appears once, with its most specific matching space (its cheapest among equals).
     package func candidates(for domain: DomainName, relayOnly: Bool = false) -> [Candidate] {
-        var result: [Candidate] = []
-        for connector in connectors where connector.isEnabled && (!relayOnly || connector.allowsRelay) {
-            let best = connector.addressSpaces.filter { $0.pattern.matches(domain) }
-                .max { ($0.pattern.specificity, -$0.cost) < ($1.pattern.specificity, -$1.cost) }
-            if let best { result.append(Candidate(connector: connector, space: best)) }
+        var found: [Candidate] = []
+        func take(_ list: [Candidate]?) {
+            for candidate in list ?? [] where !relayOnly || candidate.connector.allowsRelay {
+                if let index = found.firstIndex(where: { $0.connector.name == candidate.connector.name }) {
+                    if Self.isBetter(candidate, found[index]) { found[index] = candidate }
+                } else {
+                    found.append(candidate)
+                }
+            }
         }
-        return result.sorted(by: Self.isBetter)
+        // Most specific first: the domain itself, then `*.parent` for each parent, then `*`.
+        take(exactSpaces[domain.name])
+        var rest = Substring(domain.name)
+        while let dot = rest.firstIndex(of: ".") {
+            rest = rest[rest.index(after: dot)...]
+            take(wildcardSpaces[String(rest)])
+        }
+        take(anySpaces)
+        return found.count > 1 ? found.sorted(by: Self.isBetter) : found
     }
 
     static func isBetter(_ a: Candidate, _ b: Candidate) -> Bool {

@@ -58,6 +58,49 @@ package final class DirectoryStore: Sendable {
         try read { db in try db.cached("PRAGMA user_version").first { $0.int(0) } ?? 0 }
     }
 
+    static func changeMarker(dataVersion: Int64, _ db: Connection) -> Int64 {
+        dataVersion &* 1_000_003 &+ Int64(db.totalChanges)
+    }
+
+    // The recipient owning an SMTP address; the change marker is read while this statement's
+    // snapshot is open, so the resolver's fast path needs no BEGIN and COMMIT. Mail goes mostly
+    // to primaries; for them the primary is the row itself, no second probe.
+    private static let routedLookup = """
+        SELECT r.alias, r.kind, r.target_address,
+               CASE WHEN a.is_primary THEN a.address ELSE
+                   (SELECT p.address FROM proxy_address AS p WHERE p.recipient_id = r.id AND p.type = 'SMTP' AND p.is_primary = 1)
+               END
+        FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
+        WHERE a.type = 'SMTP' AND a.address = ?1
+        """
+
+    /// The recipient owning `address` (any letter case) and the change marker of the snapshot
+    /// it was read from (see `DirectoryTransaction.changeMarker`), in one read.
+    package func routedRecipient(_ address: EmailAddress) throws -> (marker: Int64, recipient: RoutedRecipient?) {
+        try translatingErrors {
+            try withConnection { db in
+                try db.cached(Self.routedLookup).bind(address.description).firstWithinSnapshot { row in
+                    (Self.changeMarker(dataVersion: db.dataVersion, db),
+                     row.map { row in
+                        RoutedRecipient(
+                            alias: row.text(0), kind: row.value(1, as: RecipientKind.self), primary: row.optionalText(3),
+                            targetAddress: row.optionalText(2).map(EmailAddress.init(stored:)))
+                     })
+                }
+            }
+        }
+    }
+
+    private static let bareAddressLookup = "SELECT recipient_id FROM proxy_address WHERE address = ?"
+
+    /// The floor of scripts/bench: one bare point lookup on the address index, in autocommit
+    /// through this wrapper, with nothing built around it. Not for production paths.
+    package func benchmarkPointLookup(_ address: String) throws -> Int64? {
+        try translatingErrors {
+            try withConnection { db in try db.cached(Self.bareAddressLookup).bind(address).first { $0.int64(0) } }
+        }
+    }
+
     /// The journal mode SQLite reports (`wal` once opened).
     package func journalMode() throws -> String {
         try translatingErrors {

@@ -59,12 +59,14 @@ package struct DirectoryTransaction {
         }
     }
 
-    /// Changes whenever the database changed since the last call on this store: another
-    /// process committed (`PRAGMA data_version`) or this store wrote. For caches of
-    /// configuration that must see `mailns` changes without a restart.
+    /// Changes whenever the database changed: another process committed (`PRAGMA
+    /// data_version`) or this store wrote. For caches of configuration that must see `mailns`
+    /// changes without a restart.
     package func changeMarker() throws -> Int64 {
-        let external = try db.cached("PRAGMA data_version").first { $0.int64(0) } ?? 0
-        return external &* 1_000_003 &+ Int64(db.totalChanges)
+        // A deferred transaction has no snapshot until its first read; read the header so the
+        // pager's data version is this transaction's, not the previous one's.
+        _ = try db.cached("PRAGMA schema_version").first { $0.int(0) }
+        return DirectoryStore.changeMarker(dataVersion: db.dataVersion, db)
     }
 
     package func connectors() throws -> [Connector] { try DirectoryStore.allConnectors(db) }

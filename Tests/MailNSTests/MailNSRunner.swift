@@ -71,15 +71,16 @@ enum MailNSRunner {
 
     /// Runs `executable` with `arguments` in `directory`, with exactly `environment`, and waits
     /// for it (killing it after `timeout` seconds). Never runs on the cooperative thread pool.
+    /// `input`, when given, is the child's whole stdin; otherwise stdin is the null device.
     static func run(
         _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String],
-        timeout: TimeInterval = 30
+        timeout: TimeInterval = 30, input: String? = nil
     ) async throws -> RunResult {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
                     with: Result {
-                        try runBlocking(executable, arguments, in: directory, environment: environment, timeout: timeout)
+                        try runBlocking(executable, arguments, in: directory, environment: environment, timeout: timeout, input: input)
                     })
             }
         }
@@ -87,7 +88,7 @@ enum MailNSRunner {
 
     static func runBlocking(
         _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String],
-        timeout: TimeInterval
+        timeout: TimeInterval, input: String? = nil
     ) throws -> RunResult {
         let process = Process()
         process.executableURL = executable
@@ -98,7 +99,18 @@ enum MailNSRunner {
         let errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
+        // Input comes from a temporary file: no pipe to keep fed, no SIGPIPE if the child
+        // never reads it.
+        var inputFile: URL?
+        defer { if let inputFile { try? FileManager.default.removeItem(at: inputFile) } }
+        if let input {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("mailns-stdin-\(UUID().uuidString)")
+            try Data(input.utf8).write(to: file)
+            inputFile = file
+            process.standardInput = try FileHandle(forReadingFrom: file)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
 
         try process.run()
 
@@ -181,9 +193,9 @@ final class Sandbox: Sendable {
     }
 
     /// `mailns ARGUMENTS…` exactly as given, in the sandbox.
-    func raw(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 30) async throws -> RunResult {
+    func raw(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 30, input: String? = nil) async throws -> RunResult {
         try await MailNSRunner.run(
-            try MailNSRunner.binaryURL(), arguments, in: directory, environment: Self.environment(environment), timeout: timeout)
+            try MailNSRunner.binaryURL(), arguments, in: directory, environment: Self.environment(environment), timeout: timeout, input: input)
     }
 
     /// `mailns ARGUMENTS… --db test.sqlite`.

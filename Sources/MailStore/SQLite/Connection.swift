@@ -68,6 +68,15 @@ final class Connection {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes64(handle)) }
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// The pager's data version: changes when another connection commits. Read while a
+    /// statement is stepping, it belongs to that statement's snapshot (as `PRAGMA
+    /// data_version` would, without running SQL).
+    var dataVersion: Int64 {
+        var value: UInt32 = 0
+        sqlite3_file_control(handle, "main", SQLITE_FCNTL_DATA_VERSION, &value)
+        return Int64(value)
+    }
+
     /// Rows changed by this connection since it opened: moves on every write of ours.
     var totalChanges: Int { Int(sqlite3_total_changes64(handle)) }
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
@@ -77,14 +86,16 @@ final class Connection {
     /// Runs `body` in a transaction: commits if it returns, rolls back if it throws.
     func transaction<T>(_ kind: TransactionKind, _ body: () throws -> T) throws -> T {
         precondition(!isInTransaction, "nested transaction")
-        try execute(kind.rawValue)
+        // Prepared once: a resolver lookup is one short read transaction, and parsing BEGIN and
+        // COMMIT each time cost as much as the lookup itself.
+        try cached(kind.rawValue).run()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try cached("COMMIT").run()
             return result
         } catch {
             // A failed COMMIT may already have ended the transaction; roll back only if one is open.
-            if isInTransaction { try? execute("ROLLBACK") }
+            if isInTransaction { try? cached("ROLLBACK").run() }
             throw error
         }
     }

@@ -114,6 +114,13 @@ final class Statement {
         return try transform(Row(handle: handle))
     }
 
+    /// Steps once and calls `body` with the row (nil when there is none) while the statement's
+    /// read transaction is still open, so `body` may read per-snapshot connection state.
+    func firstWithinSnapshot<T>(_ body: (Row?) throws -> T) throws -> T {
+        defer { sqlite3_reset(handle) }
+        return try body(try step() ? Row(handle: handle) : nil)
+    }
+
     /// True while a row is available; false when done.
     private func step() throws(SQLiteError) -> Bool {
         switch sqlite3_step(handle) {
