@@ -1,8 +1,10 @@
 import MailCore
+import Synchronization
 
 /// The routing configuration the resolver decides with: accepted domains, connectors and
-/// server settings, read once and reused until the directory changes.
-package struct RoutingTable: Sendable {
+/// server settings, read once and reused until the directory changes. A class: the resolver
+/// passes it around on every lookup, and one reference is cheaper to copy than its tables.
+package final class RoutingTable: Sendable {
     package let domains: [AcceptedDomain]
     package let connectors: [Connector]
     package let settings: ServerSettings
@@ -12,6 +14,10 @@ package struct RoutingTable: Sendable {
     private let exactSpaces: [String: [Candidate]]
     private let wildcardSpaces: [String: [Candidate]]
     private let anySpaces: [Candidate]
+    /// Connector choices already made, by domain: mail goes to few domains, and a choice
+    /// depends only on this (immutable) table. Bounded; emptied when full.
+    private let chosen = Mutex<[String: [Candidate]]>([:])
+    private static let maximumChosen = 10_000
 
     package init(domains: [AcceptedDomain], connectors: [Connector], settings: ServerSettings) {
         self.domains = domains
@@ -60,6 +66,17 @@ package struct RoutingTable: Sendable {
     /// specific address space, then the lowest cost, then the name (spec §3). A connector
     /// appears once, with its most specific matching space (its cheapest among equals).
     package func candidates(for domain: DomainName, relayOnly: Bool = false) -> [Candidate] {
+        let key = relayOnly ? "relay " + domain.name : domain.name
+        if let known = chosen.withLock({ $0[key] }) { return known }
+        let result = choose(for: domain, relayOnly: relayOnly)
+        chosen.withLock { cache in
+            if cache.count >= Self.maximumChosen { cache.removeAll(keepingCapacity: true) }
+            cache[key] = result
+        }
+        return result
+    }
+
+    private func choose(for domain: DomainName, relayOnly: Bool) -> [Candidate] {
         var found: [Candidate] = []
         func take(_ list: [Candidate]?) {
             for candidate in list ?? [] where !relayOnly || candidate.connector.allowsRelay {
