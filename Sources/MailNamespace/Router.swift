@@ -13,8 +13,11 @@ package final class Router: Sendable {
     package let directory: DirectoryStore
     private let cache = Mutex<(marker: Int64, resolver: Resolver)?>(nil)
 
-    package init(directory: DirectoryStore) {
+    /// A router over `directory`, which it switches to memory-mapped reads (lookups are its
+    /// whole job).
+    package init(directory: DirectoryStore) throws {
         self.directory = directory
+        try directory.enableMemoryMappedReads()
     }
 
     package func resolve(_ address: String, trusted: Bool, explain: Bool = false) throws -> Decision {
@@ -49,7 +52,7 @@ package final class Router: Sendable {
 
 extension Namespace {
     /// A router over this namespace's directory.
-    package func router() -> Router { Router(directory: directory) }
+    package func router() throws -> Router { try Router(directory: directory) }
 
     /// Changes an accepted domain (type, subdomains, recipient validation), re-checking the
     /// policies against it in the same transaction.

@@ -91,6 +91,14 @@ package final class DirectoryStore: Sendable {
         }
     }
 
+    /// Reads through a memory map of up to 256 MB from now on. For lookup-heavy readers (the
+    /// resolver): a lookup touches three B-trees, and copying each page out of the kernel with
+    /// pread cost more than the search. Not for bulk writers: mapped pages count as resident
+    /// memory, and a policy run over a million recipients would touch them all.
+    package func enableMemoryMappedReads() throws {
+        try translatingErrors { try withConnection { db in try db.execute("PRAGMA mmap_size = 268435456") } }
+    }
+
     private static let bareAddressLookup = "SELECT recipient_id FROM proxy_address WHERE address = ?"
 
     /// The floor of scripts/bench: one bare point lookup on the address index, in autocommit
@@ -163,9 +171,6 @@ package final class DirectoryStore: Sendable {
             // 64 MB of page cache (allocated only as used): policy runs over a million
             // recipients touch index pages all over the file, and the default 2 MB thrashes.
             try db.execute("PRAGMA cache_size = -65536")
-            // Reads through a memory map: a resolver lookup touches three B-trees, and copying
-            // each page out of the kernel with pread cost more than the search itself.
-            try db.execute("PRAGMA mmap_size = 268435456")
             try migrate(db)
         } catch let error as SQLiteError {
             throw StoreError.sqlite(error)

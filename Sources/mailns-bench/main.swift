@@ -17,7 +17,7 @@ guard arguments.count >= 4, arguments[1] == "resolve" else {
 let rounds = arguments.count > 4 ? Int(arguments[4]) ?? 3 : 3
 let keys = try String(contentsOfFile: arguments[3], encoding: .utf8).split(separator: "\n").map(String.init)
 let directory = try DirectoryStore(path: arguments[2])
-let router = Router(directory: directory)
+let router = try Router(directory: directory)
 
 func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 

@@ -28,7 +28,7 @@ struct RouterTests {
         try dir.addDomain("contoso.local", .authoritative)
         try dir.namespace.setPolicyTemplates(name: RecipientPolicy.defaultPolicyName, templates("SMTP:%m@contoso.local"))
         try dir.namespace.addRecipient(person("john", "John", "Doe"))
-        let router = dir.namespace.router()
+        let router = try dir.namespace.router()
 
         let john = try router.resolve("John@Contoso.Local", trusted: false)
         #expect(john.action == .deliver)
@@ -62,7 +62,7 @@ struct RouterTests {
     func relayedDomain() throws {
         try dir.addDomain("fabrikam.com", .relay)
         try dir.directory.addConnector(try connector("Fabrikam", ["fabrikam.com"], hosts: ["[10.0.1.25]"]))
-        let router = dir.namespace.router()
+        let router = try dir.namespace.router()
         for address in ["anyone@fabrikam.com", "Someone.Else@FABRIKAM.COM", "x+tag@fabrikam.com."] {
             for trusted in [false, true] {
                 let d = try router.resolve(address, trusted: trusted)
@@ -90,7 +90,7 @@ struct RouterTests {
             Recipient(alias: "carol", kind: .remote, isPolicyManaged: false, addresses: [try ProxyAddress(parsing: "SMTP:carol@contoso.com")]))
         #expect(try dir.addresses(of: "alice") == ["SMTP:Alice.Smith@contoso.com", "smtp:alice@contoso.local"])
         #expect(try dir.addresses(of: "carol") == ["SMTP:carol@contoso.com"])
-        return dir.namespace.router()
+        return try dir.namespace.router()
     }
 
     @Test("(c) shared namespace: alice is delivered by her primary and her secondary")
@@ -153,7 +153,7 @@ struct RouterTests {
             Recipient(alias: "jdoe", isPolicyManaged: false, addresses: [try ProxyAddress(parsing: #"SMTP:"john doe"@contoso.local"#)]))
         try dir.namespace.addRecipient(
             Recipient(alias: "leser", isPolicyManaged: false, addresses: [try ProxyAddress(parsing: "SMTP:leser@bücher.example")]))
-        let router = dir.namespace.router()
+        let router = try dir.namespace.router()
         for (address, alias) in [
             ("john.doe@contoso.local", "john"), ("JOHN.DOE@CONTOSO.LOCAL.", "john"), ("john.doe+lists@contoso.local", "john"),
             (#""john\ doe"@contoso.local"#, "jdoe"), (#""John Doe"@contoso.local"#, "jdoe"), ("leser@BÜCHER.example", "leser"),
@@ -180,7 +180,7 @@ struct RouterTests {
             Recipient(
                 alias: "loop", kind: .contact, targetAddress: try EmailAddress(parsing: "loop@contoso.local"), isPolicyManaged: false,
                 addresses: [try ProxyAddress(parsing: "SMTP:loop@contoso.com")]))
-        let router = dir.namespace.router()
+        let router = try dir.namespace.router()
         let bob = try router.resolve("bob@contoso.com", trusted: false)
         #expect(bob.action == .forward)
         #expect(bob.row == 3)
