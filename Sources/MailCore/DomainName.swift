@@ -59,12 +59,14 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
         bytes.reserveCapacity(text.utf8.count)
         var labelLength = 0
         var previous: UInt8 = UInt8(ascii: ".")
+        var isNormal = true  // already lower-case with no trailing dot: `text` itself is the name
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 bytes.append(byte)
             case UInt8(ascii: "A")...UInt8(ascii: "Z"):
                 bytes.append(byte | 0x20)
+                isNormal = false
             case UInt8(ascii: "-"):
                 guard labelLength > 0 else { return nil }
                 bytes.append(byte)
@@ -81,9 +83,14 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
             guard labelLength <= maximumLabelLength else { return nil }
             previous = byte
         }
-        if bytes.last == UInt8(ascii: ".") { bytes.removeLast() } else if previous == UInt8(ascii: "-") { return nil }
+        if bytes.last == UInt8(ascii: ".") {
+            bytes.removeLast()
+            isNormal = false
+        } else if previous == UInt8(ascii: "-") {
+            return nil
+        }
         guard !bytes.isEmpty, bytes.count <= maximumLength, bytes.last != UInt8(ascii: "."), bytes.last != UInt8(ascii: "-") else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
+        return isNormal ? text : String(decoding: bytes, as: UTF8.self)
     }
 
     /// Wraps text already in stored form (from our own database, written by this type), without
