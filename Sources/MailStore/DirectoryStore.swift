@@ -78,16 +78,21 @@ package final class DirectoryStore: Sendable {
     /// it was read from (see `DirectoryTransaction.changeMarker`), in one read.
     package func routedRecipient(_ address: EmailAddress) throws -> (marker: Int64, recipient: RoutedRecipient?) {
         try translatingErrors {
-            try withConnection { db in
-                try db.cached(Self.routedLookup).bind(address.description).firstWithinSnapshot { row in
-                    (Self.changeMarker(dataVersion: db.dataVersion, db),
-                     row.map { row in
-                        RoutedRecipient(
-                            alias: row.text(0), kind: row.value(1, as: RecipientKind.self), primary: row.optionalText(3),
-                            targetAddress: row.optionalText(2).map(EmailAddress.init(stored:)))
-                     })
-                }
-            }
+            try withConnection { db in try Self.routedRecipient(db, address) { ($0, $1) } }
+        }
+    }
+
+    /// Runs the routed lookup and hands `body` the change marker (read while the statement's
+    /// snapshot is open) and the recipient.
+    static func routedRecipient<T>(_ db: Connection, _ address: EmailAddress, _ body: (Int64, RoutedRecipient?) -> T) throws -> T {
+        try db.cached(routedLookup).bind(address.description).firstWithinSnapshot { row in
+            body(
+                changeMarker(dataVersion: db.dataVersion, db),
+                row.map { row in
+                    RoutedRecipient(
+                        alias: row.text(0), kind: row.value(1, as: RecipientKind.self), primary: row.optionalText(3),
+                        targetAddress: row.optionalText(2).map(EmailAddress.init(stored:)))
+                })
         }
     }
 

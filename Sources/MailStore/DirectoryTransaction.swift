@@ -42,21 +42,10 @@ package struct DirectoryTransaction {
         WHERE a.address = ?1 AND a.recipient_id IS NOT ?2 LIMIT 1
         """
     private static let countManaged = "SELECT count(*) FROM recipient WHERE policy_managed = 1"
-    private static let routedRecipient = """
-        SELECT r.alias, r.kind, r.target_address,
-               (SELECT p.address FROM proxy_address AS p WHERE p.recipient_id = r.id AND p.type = 'SMTP' AND p.is_primary = 1)
-        FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
-        WHERE a.type = 'SMTP' AND a.address = ?1
-        """
-
     /// The recipient owning the SMTP address `address` (any letter case), as the resolver
     /// needs it; nil when nobody does. One indexed lookup.
     package func routedRecipient(_ address: EmailAddress) throws -> RoutedRecipient? {
-        try db.cached(Self.routedRecipient).bind(address.description).first { row in
-            RoutedRecipient(
-                alias: row.text(0), kind: row.value(1, as: RecipientKind.self), primary: row.optionalText(3),
-                targetAddress: row.optionalText(2).map(EmailAddress.init(stored:)))
-        }
+        try DirectoryStore.routedRecipient(db, address) { _, recipient in recipient }
     }
 
     /// Changes whenever the database changed: another process committed (`PRAGMA
