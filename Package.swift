@@ -10,7 +10,8 @@ let package = Package(
         .executable(name: "mailns", targets: ["mailns"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
@@ -19,6 +20,8 @@ let package = Package(
         .target(name: "MailStore", dependencies: ["MailCore", "CSQLite", "MailMigrations"]),
         .target(name: "MailPolicy", dependencies: ["MailCore"]),
         .target(name: "MailRouting", dependencies: ["MailCore"]),
+        // util tier: the Postfix socketmap protocol (netstrings), no mail words.
+        .target(name: "Socketmap", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "MailNamespace", dependencies: ["MailCore", "MailStore", "MailPolicy", "MailRouting"]),
         .executableTarget(
             name: "mailns",
@@ -32,6 +35,12 @@ let package = Package(
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailCore"]),
         .testTarget(name: "MailRoutingTests", dependencies: ["MailRouting", "MailCore"]),
+        .testTarget(
+            name: "SocketmapTests",
+            dependencies: [
+                "Socketmap", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
         .testTarget(name: "MailNamespaceTests", dependencies: ["MailNamespace", "MailStore", "MailPolicy", "MailRouting", "MailCore"]),
         .testTarget(
             name: "MailStoreTests", dependencies: ["MailStore", "MailCore", "MailMigrations"],
