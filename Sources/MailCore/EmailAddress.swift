@@ -55,7 +55,7 @@ package struct EmailAddress: Hashable, Sendable, Comparable, CustomStringConvert
             throw AddressError("address", text, "missing '@'")
         }
         let local = try LocalPart(parsing: text[..<at], for: text)
-        let domainText = String(text[text.index(after: at)...])
+        let domainText = String(text[text.utf8.index(after: at)...])
         guard !domainText.isEmpty else { throw AddressError("address", text, "missing domain") }
         do {
             domain = try DomainName(parsing: domainText)

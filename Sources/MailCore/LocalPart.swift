@@ -26,7 +26,7 @@ package struct LocalPart: Hashable, Sendable, CustomStringConvertible {
     package init(parsing raw: Substring, for input: String) throws(AddressError) {
         func fail(_ reason: String) -> AddressError { AddressError("address", input, reason) }
         guard !raw.isEmpty else { throw fail("empty local part") }
-        if raw.first == "\"" {
+        if raw.utf8.first == UInt8(ascii: "\"") {
             let content = try Self.unquote(raw, fail: fail)
             guard !content.isEmpty else { throw fail("empty local part") }
             text = Self.isDotString(content[...]) ? content : Self.quote(content)

@@ -110,9 +110,9 @@ package struct Resolver: Sendable {
 
     /// `user@domain` for `user+tag@domain`, when the delimiter is on and the address has one.
     private func baseAddress(of address: EmailAddress) -> EmailAddress? {
-        guard let delimiter = table.settings.recipientDelimiter, !address.localPart.isQuoted else { return nil }
+        guard let delimiter = table.settings.recipientDelimiter?.asciiValue, !address.localPart.isQuoted else { return nil }
         let local = address.localPart.text
-        guard let cut = local.firstIndex(of: delimiter), cut != local.startIndex else { return nil }
+        guard let cut = local.utf8.firstIndex(of: delimiter), cut != local.startIndex else { return nil }
         let base = String(local[..<cut])
         guard LocalPart.isDotString(base[...]) else { return nil }
         return EmailAddress(localPart: LocalPart(canonical: base), domain: address.domain)

@@ -8,7 +8,7 @@ package final class RoutingTable: Sendable {
     package let domains: [AcceptedDomain]
     package let connectors: [Connector]
     package let settings: ServerSettings
-    private let domainsByName: [DomainName: AcceptedDomain]
+    private let domainsByName: [String: AcceptedDomain]
     // Address spaces of enabled connectors indexed by their literal domain, so choosing a
     // connector walks the domain's labels instead of every connector's every pattern.
     private let exactSpaces: [String: [Candidate]]
@@ -23,7 +23,7 @@ package final class RoutingTable: Sendable {
         self.domains = domains
         self.connectors = connectors
         self.settings = settings
-        domainsByName = Dictionary(domains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        domainsByName = Dictionary(domains.map { ($0.name.name, $0) }, uniquingKeysWith: { first, _ in first })
         var exact: [String: [Candidate]] = [:]
         var wildcard: [String: [Candidate]] = [:]
         var any: [Candidate] = []
@@ -45,13 +45,11 @@ package final class RoutingTable: Sendable {
     /// The accepted domain deciding for `domain`: itself, else the closest parent that includes
     /// subdomains; nil when the domain is not accepted.
     package func acceptedDomain(for domain: DomainName) -> AcceptedDomain? {
-        if let exact = domainsByName[domain] { return exact }
-        var labels = domain.labels.dropFirst()
-        while !labels.isEmpty {
-            if let parent = domainsByName[DomainName(stored: labels.joined(separator: "."))], parent.includesSubdomains {
-                return parent
-            }
-            labels = labels.dropFirst()
+        if let exact = domainsByName[domain.name] { return exact }
+        var rest = Substring(domain.name)
+        while let dot = rest.utf8.firstIndex(of: UInt8(ascii: ".")) {
+            rest = rest[rest.utf8.index(after: dot)...]
+            if let parent = domainsByName[String(rest)], parent.includesSubdomains { return parent }
         }
         return nil
     }
