@@ -24,22 +24,36 @@ extension PolicyCommand {
             // A dry run's plans are printed as they are made (a directory of a million recipients
             // has a million plans); in JSON they form the "plans" array ahead of the summary.
             var printed = 0
-            if dryRun && output.json { print("{\"plans\":[", terminator: "") }
-            let report = try store.namespace().applyPolicies(ApplyOptions(dryRun: dryRun, policy: policy)) { done, total in
-                progress.update(done: done, total: total)
-            } onPlan: { plan in
-                guard dryRun else { return }
-                if output.json {
-                    print((printed == 0 ? "\n" : ",\n") + Output.compactJSON(ApplyReportJSON.Plan(plan)), terminator: "")
-                } else {
-                    PolicyCommand.printPlan(plan)
+            let streamsJSON = dryRun && output.json
+            if streamsJSON { print("{\"plans\":[", terminator: "") }
+            // A failure mid-run still leaves one well-formed document: the plans so far and the error.
+            var failed: (any Error)?
+            defer {
+                if streamsJSON, let failed {
+                    print("\n],\"error\":" + Output.compactJSON(String(describing: failed)) + "}")
                 }
-                printed += 1
+            }
+            let report: ApplyReport
+            do {
+                report = try store.namespace().applyPolicies(ApplyOptions(dryRun: dryRun, policy: policy)) { done, total in
+                    progress.update(done: done, total: total)
+                } onPlan: { plan in
+                    guard dryRun else { return }
+                    if output.json {
+                        print((printed == 0 ? "\n" : ",\n") + Output.compactJSON(ApplyReportJSON.Plan(plan)), terminator: "")
+                    } else {
+                        PolicyCommand.printPlan(plan)
+                    }
+                    printed += 1
+                }
+            } catch {
+                failed = error
+                throw error
             }
             progress.finish()
             if output.json {
                 let summary = Output.compactJSON(ApplyReportJSON(report))
-                print(dryRun ? "\n]," + summary.dropFirst() : summary)
+                print(streamsJSON ? "\n]," + summary.dropFirst() : summary)
             } else {
                 for failure in report.failures { print("error: \(failure.alias): \(failure.reason)") }
                 print(PolicyCommand.summary(report))
