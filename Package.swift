@@ -21,7 +21,12 @@ let package = Package(
         .target(name: "MailPolicy", dependencies: ["MailCore"]),
         .target(name: "MailRouting", dependencies: ["MailCore"]),
         // util tier: the Postfix socketmap protocol (netstrings), no mail words.
-        .target(name: "Socketmap", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "Socketmap",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
         .target(name: "MailNamespace", dependencies: ["MailCore", "MailStore", "MailPolicy", "MailRouting"]),
         .executableTarget(
             name: "mailns",
@@ -39,6 +44,7 @@ let package = Package(
             name: "SocketmapTests",
             dependencies: [
                 "Socketmap", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]),
         .testTarget(name: "MailNamespaceTests", dependencies: ["MailNamespace", "MailStore", "MailPolicy", "MailRouting", "MailCore"]),
