@@ -1,5 +1,6 @@
 import MailCore
 import MailPolicy
+import MailRouting
 import MailStore
 
 extension Namespace {
@@ -7,23 +8,18 @@ extension Namespace {
     /// and names an accepted authoritative or shared domain (spec §2). Throws `PolicyError`.
     package static func validate(name: String, filter: String, templates: [PolicyTemplate], domains: [AcceptedDomain]) throws {
         let compiled = try CompiledPolicy(RecipientPolicy(name: name, priority: 1, filter: filter, templates: templates))
+        // The resolver's rule decides which accepted domain covers a template's domain (itself,
+        // else the closest parent that includes subdomains), so the two can never disagree.
+        let table = RoutingTable(domains: domains, connectors: [], settings: ServerSettings())
         for entry in compiled.templates {
             let domain = entry.template.domain
-            guard let accepted = acceptedDomain(covering: domain, in: domains) else {
+            guard let accepted = table.acceptedDomain(for: domain) else {
                 throw PolicyError(policy: name, reason: "template \(entry.template): \(domain) is not an accepted domain")
             }
             guard accepted.type != .relay else {
                 throw PolicyError(policy: name, reason: "template \(entry.template): \(domain) is a relay domain; templates may use authoritative or shared domains only")
             }
         }
-    }
-
-    /// The accepted domain that decides for `domain`: itself, else the closest parent that
-    /// includes subdomains (a relay subdomain of a shared parent is relay).
-    package static func acceptedDomain(covering domain: DomainName, in domains: [AcceptedDomain]) -> AcceptedDomain? {
-        if let exact = domains.first(where: { $0.name == domain }) { return exact }
-        return domains.filter { $0.includesSubdomains && domain.isEqualOrSubdomain(of: $0.name) }
-            .max { $0.name.name.utf8.count < $1.name.name.utf8.count }
     }
 
     /// Adds a recipient policy after validating it. Existing recipients follow it on the next
@@ -78,10 +74,11 @@ extension Namespace {
     /// collisions with other recipients are resolved, which `applyPolicies(dryRun:)` shows).
     package func preview(policy name: String) throws -> [(alias: String, primary: EmailAddress?)] {
         try directory.transaction(writing: false) { tx in
-            guard let stored = try tx.policies().first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            let policies = try tx.policies()
+            guard let stored = policies.first(where: { $0.name.lowercased() == name.lowercased() }) else {
                 throw StoreError.notFound("no recipient policy named \(name)")
             }
-            let set = try PolicySet(try tx.policies())
+            let set = try PolicySet(policies)
             let transliterator = Transliterator()
             var result: [(String, EmailAddress?)] = []
             var after: String?
