@@ -12,6 +12,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // SIGTERM/SIGINT → graceful shutdown of `mailns serve`.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
@@ -25,18 +28,32 @@ let package = Package(
             name: "Socketmap",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "MailNamespace", dependencies: ["MailCore", "MailStore", "MailPolicy", "MailRouting"]),
+        .target(
+            name: "MailNamespace",
+            dependencies: [
+                "MailCore", "MailStore", "MailPolicy", "MailRouting", "Socketmap",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "mailns",
             dependencies: [
-                "MailCore", "MailStore", "MailNamespace", "MailRouting",
+                "MailCore", "MailStore", "MailNamespace", "MailRouting", "Socketmap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // scripts/bench's in-process timing of resolve against its floor; not a product.
-        .executableTarget(name: "mailns-bench", dependencies: ["MailNamespace", "MailStore", "MailRouting"]),
+        // Also its socketmap floor (a trivial responder on the same server) and load client.
+        .executableTarget(
+            name: "mailns-bench",
+            dependencies: [
+                "MailNamespace", "MailStore", "MailRouting", "Socketmap",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailCore"]),
         .testTarget(name: "MailRoutingTests", dependencies: ["MailRouting", "MailCore"]),

@@ -20,6 +20,7 @@ package enum MailMigrations {
         Migration(1, "initial_schema", PackageResources.v0001_initial_schema_sql),
         Migration(2, "address_lookup", PackageResources.v0002_address_lookup_sql),
         Migration(3, "routing", PackageResources.v0003_routing_sql),
+        Migration(4, "postfix", PackageResources.v0004_postfix_sql),
     ]
 
     /// The schema version this binary creates and understands.

@@ -61,14 +61,17 @@ package struct ServerSettings: Sendable, Equatable {
     package var localHosts: [DomainName]
     /// Postfix's recipient_delimiter (`+`); nil when extensions are off.
     package var recipientDelimiter: Character?
+    /// How mailboxes are delivered (Postfix's transport for a local recipient).
+    package var deliveryTransport: DeliveryTransport
 
     package init(
         unresolvedHost: SmartHost? = nil, isDNSDeliveryEnabled: Bool = true, localHosts: [DomainName] = [],
-        recipientDelimiter: Character? = "+"
+        recipientDelimiter: Character? = "+", deliveryTransport: DeliveryTransport = .virtual
     ) {
         self.unresolvedHost = unresolvedHost
         self.isDNSDeliveryEnabled = isDNSDeliveryEnabled
         self.localHosts = localHosts
         self.recipientDelimiter = recipientDelimiter
+        self.deliveryTransport = deliveryTransport
     }
 }

@@ -71,6 +71,9 @@ package struct SmartHost: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether `text` is an IPv4 or IPv6 address.
+    package static func isIPAddress(_ text: String) -> Bool { canonicalIP(text) != nil }
+
     /// The canonical text of an IPv4 or IPv6 address, or nil if `text` is neither.
     private static func canonicalIP(_ text: String) -> String? {
         var v4 = in_addr()

@@ -16,6 +16,9 @@ package struct Decision: Sendable, Equatable {
     package var recipient: String?
     /// The matched recipient's primary SMTP address.
     package var primary: String?
+    /// The address that matched the recipient: the address asked, or it without its
+    /// `+extension` (lower-case form of the parsed address).
+    package var matched: String?
     /// A contact's rewritten address.
     package var target: String?
     /// The next hop as configured: `[192.0.2.10]`, `relay.example.net:2525`, or `dns`.
@@ -24,6 +27,11 @@ package struct Decision: Sendable, Equatable {
     package var connector: String?
     /// The full SMTP reply of a rejection.
     package var reply: String?
+    /// The reply code of a rejection (`550`).
+    package var code: Int?
+    /// A rejection's text without its code, status and address (`User unknown`), for an MTA
+    /// that writes the rest itself (a Postfix access table answer).
+    package var reason: String?
     /// The enhanced status code of a rejection (`5.1.1`).
     package var status: String?
     /// The row of spec §3 that decided.

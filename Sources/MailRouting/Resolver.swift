@@ -27,7 +27,9 @@ package struct Resolver: Sendable {
             var d = Decision(address: text, action: .reject, row: 1)
             trace.add("'\(text)' is not a valid RFC 5321 address")
             d.reply = "501 5.1.3 Bad recipient address syntax"
+            d.code = 501
             d.status = "5.1.3"
+            d.reason = "Bad recipient address syntax"
             d.steps = trace.steps
             return d
         }
@@ -40,8 +42,10 @@ package struct Resolver: Sendable {
 
         var found = try lookup(address)
         trace.add(found.map { "\(address) belongs to \($0.kind.rawValue) \($0.alias)" } ?? "no recipient has \(address)")
+        var matchedBase: EmailAddress?
         if found == nil, let base = baseAddress(of: address) {
             found = try lookup(base)
+            if found != nil { matchedBase = base }
             trace.add(found.map { "without its extension, \(base) belongs to \($0.kind.rawValue) \($0.alias)" } ?? "without its extension, no recipient has \(base) either")
         }
 
@@ -49,6 +53,7 @@ package struct Resolver: Sendable {
         d.domainType = accepted?.type
         if let found {
             d.recipient = found.alias
+            d.matched = (matchedBase ?? address).description
             d.primary = found.primary
             switch found.kind {
             case .mailbox:
@@ -64,7 +69,7 @@ package struct Resolver: Sendable {
                 let targetDomain = table.acceptedDomain(for: target.domain)
                 if targetDomain?.type == .authoritative {
                     trace.add("contact target \(target) is in authoritative domain \(targetDomain!.name): it would come straight back")
-                    reject(&d, "550 5.4.6 <\(text)>: Recipient address rejected: forwarding loop (contact target \(target) is in an authoritative domain)", "5.4.6")
+                    reject(&d, 550, "5.4.6", "forwarding loop (contact target \(target) is in an authoritative domain)", address: text)
                 } else {
                     trace.add("a contact: rewrite to \(target) and route that as a trusted sender would")
                     route(&d, domain: target.domain, rejecting: text, trace: &trace)
@@ -86,11 +91,11 @@ package struct Resolver: Sendable {
         } else if accepted?.type == .authoritative {
             d.row = 6
             trace.add("unknown in an authoritative domain: user unknown")
-            reject(&d, "550 5.1.1 <\(text)>: Recipient address rejected: User unknown", "5.1.1")
+            reject(&d, 550, "5.1.1", "User unknown", address: text)
         } else if let accepted, accepted.type == .shared, accepted.validatesRecipients {
             d.row = 7
             trace.add("unknown in shared domain \(accepted.name) with recipient validation: it exists in neither system")
-            reject(&d, "550 5.1.1 <\(text)>: Recipient address rejected: User unknown", "5.1.1")
+            reject(&d, 550, "5.1.1", "User unknown", address: text)
         } else if accepted != nil {
             route(&d, domain: address.domain, rejecting: text, trace: &trace)
         } else if trusted {
@@ -102,7 +107,7 @@ package struct Resolver: Sendable {
         } else {
             d.row = 11
             trace.add("not accepted, the client may not relay, and no connector allows relay to \(address.domain)")
-            reject(&d, "554 5.7.1 <\(text)>: Relay access denied", "5.7.1")
+            reject(&d, 554, "5.7.1", "Relay access denied", address: text, rejectedAs: "")
         }
         d.steps = trace.steps
         return d
@@ -152,13 +157,20 @@ package struct Resolver: Sendable {
         } else {
             if setsRow { d.row = 10 }
             trace.add("no connector matches \(domain) and DNS delivery is off: no route")
-            reject(&d, "550 5.4.0 <\(text)>: no route to destination", "5.4.0")
+            reject(&d, 550, "5.4.0", "no route to destination", address: text, rejectedAs: "")
         }
     }
 
-    private func reject(_ d: inout Decision, _ reply: String, _ status: String) {
+    /// A rejection, its reply written as Postfix writes it: `550 5.1.1 <addr>: Recipient
+    /// address rejected: User unknown` (`rejectedAs` is the phrase before the reason).
+    private func reject(
+        _ d: inout Decision, _ code: Int, _ status: String, _ reason: String, address: String,
+        rejectedAs: String = "Recipient address rejected: "
+    ) {
         d.action = .reject
-        d.reply = reply
+        d.reply = "\(code) \(status) <\(address)>: \(rejectedAs)\(reason)"
+        d.code = code
+        d.reason = reason
         d.status = status
         d.nexthop = nil
         d.connector = nil

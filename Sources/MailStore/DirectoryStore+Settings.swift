@@ -1,8 +1,9 @@
 import MailCore
 
 extension DirectoryStore {
-    private static let selectSettings = "SELECT unresolved_host, dns_delivery, recipient_delimiter FROM server_setting WHERE id = 1"
+    private static let selectSettings = "SELECT unresolved_host, dns_delivery, recipient_delimiter, delivery_transport FROM server_setting WHERE id = 1"
     private static let updateDelimiter = "UPDATE server_setting SET recipient_delimiter = ? WHERE id = 1"
+    private static let updateDeliveryTransport = "UPDATE server_setting SET delivery_transport = ? WHERE id = 1"
     private static let selectLocalHosts = "SELECT name FROM local_host ORDER BY name"
     private static let updateUnresolvedHost = "UPDATE server_setting SET unresolved_host = ? WHERE id = 1"
     private static let updateDNSDelivery = "UPDATE server_setting SET dns_delivery = ? WHERE id = 1"
@@ -21,7 +22,12 @@ extension DirectoryStore {
                     guard let host = try? SmartHost(parsing: text) else { preconditionFailure("stored unresolved host does not parse: \(text)") }
                     return host
                 },
-                isDNSDeliveryEnabled: row.bool(1), localHosts: hosts, recipientDelimiter: row.text(2).first)
+                isDNSDeliveryEnabled: row.bool(1), localHosts: hosts, recipientDelimiter: row.text(2).first,
+                deliveryTransport: {
+                    let text = row.text(3)
+                    guard let transport = try? DeliveryTransport(parsing: text) else { preconditionFailure("stored delivery transport does not parse: \(text)") }
+                    return transport
+                }())
         }) else { preconditionFailure("the server_setting row is missing") }
         return settings
     }
@@ -37,6 +43,11 @@ extension DirectoryStore {
             throw StoreError.refused("recipient delimiter '\(delimiter)' must be one character allowed in a local part, such as + or -")
         }
         try write { db in try db.cached(Self.updateDelimiter).bind(delimiter.map(String.init) ?? "").run() }
+    }
+
+    /// Sets how mailboxes are delivered (`virtual` or `lmtp:HOST:PORT`).
+    package func setDeliveryTransport(_ transport: DeliveryTransport) throws {
+        try write { db in try db.cached(Self.updateDeliveryTransport).bind(transport.description).run() }
     }
 
     package func setDNSDelivery(_ isEnabled: Bool) throws {

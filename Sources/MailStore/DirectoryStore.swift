@@ -96,12 +96,35 @@ package final class DirectoryStore: Sendable {
         }
     }
 
+    /// The change marker of the newest committed state (see `DirectoryTransaction.changeMarker`),
+    /// read without a transaction: it moves whenever anyone commits.
+    package func changeMarker() throws -> Int64 {
+        try translatingErrors {
+            try withConnection { db in
+                try db.cached("PRAGMA schema_version").firstWithinSnapshot { _ in Self.changeMarker(dataVersion: db.dataVersion, db) }
+            }
+        }
+    }
+
     /// Reads through a memory map of up to 256 MB from now on. For lookup-heavy readers (the
     /// resolver): a lookup touches three B-trees, and copying each page out of the kernel with
     /// pread cost more than the search. Not for bulk writers: mapped pages count as resident
     /// memory, and a policy run over a million recipients would touch them all.
     package func enableMemoryMappedReads() throws {
         try translatingErrors { try withConnection { db in try db.execute("PRAGMA mmap_size = 268435456") } }
+    }
+
+    /// Tunes this connection for a long-running lookup service: how long a read waits for a
+    /// lock before failing (a service answers "try again" rather than stall its callers), and
+    /// the page cache's size in KiB (each connection has its own; the OS page cache is shared).
+    package func configureForLookups(busyTimeoutMilliseconds: Int32, cacheKibibytes: Int) throws {
+        precondition(busyTimeoutMilliseconds >= 0 && cacheKibibytes > 0)
+        try translatingErrors {
+            try withConnection { db in
+                db.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+                try db.execute("PRAGMA cache_size = -\(cacheKibibytes)")
+            }
+        }
     }
 
     private static let bareAddressLookup = "SELECT recipient_id FROM proxy_address WHERE address = ?"

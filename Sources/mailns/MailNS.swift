@@ -13,7 +13,7 @@ struct MailNS: ParsableCommand {
         discussion: "The database is --db PATH, else $MAILNS_DB, else ./mailns.sqlite; every command creates and migrates it when needed.",
         subcommands: [
             Init.self, DomainCommand.self, RecipientCommand.self, AddressCommand.self, PolicyCommand.self, ConnectorCommand.self,
-            SettingsCommand.self, ResolveCommand.self, DoctorCommand.self,
+            SettingsCommand.self, ResolveCommand.self, DoctorCommand.self, ServeCommand.self, PostfixConfigCommand.self,
         ]
     )
 
@@ -33,6 +33,8 @@ struct MailNS: ParsableCommand {
             fail(error.description, status: .dataError)
         } catch let error as FilterError {
             fail(error.description, status: .dataError)
+        } catch let error as ServeError {
+            fail(error.description, status: .osError)
         } catch {
             exit(withError: error)
         }
@@ -71,6 +73,7 @@ enum ExitStatus: Int32 {
     case usage = 64
     case dataError = 65
     case software = 70
+    case osError = 71
     case temporaryFailure = 75
     case configuration = 78
 

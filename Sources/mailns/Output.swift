@@ -125,12 +125,14 @@ struct SettingsJSON: Encodable {
     let dnsDelivery: Bool
     let localHosts: [String]
     let recipientDelimiter: String?
+    let deliveryTransport: String
 
     init(_ settings: ServerSettings) {
         unresolvedHost = settings.unresolvedHost?.description
         dnsDelivery = settings.isDNSDeliveryEnabled
         localHosts = settings.localHosts.map(\.name)
         recipientDelimiter = settings.recipientDelimiter.map(String.init)
+        deliveryTransport = settings.deliveryTransport.description
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -139,9 +141,10 @@ struct SettingsJSON: Encodable {
         try container.encode(dnsDelivery, forKey: .dnsDelivery)
         try container.encode(localHosts, forKey: .localHosts)
         try container.encode(recipientDelimiter, forKey: .recipientDelimiter)
+        try container.encode(deliveryTransport, forKey: .deliveryTransport)
     }
 
-    private enum CodingKeys: String, CodingKey { case unresolvedHost, dnsDelivery, localHosts, recipientDelimiter }
+    private enum CodingKeys: String, CodingKey { case unresolvedHost, dnsDelivery, localHosts, recipientDelimiter, deliveryTransport }
 }
 
 struct HistoryJSON: Encodable {

@@ -19,6 +19,7 @@ struct SettingsCommand: ParsableCommand {
                 ("dns-delivery", settings.isDNSDeliveryEnabled ? "on" : "off"),
                 ("local-hosts", settings.localHosts.isEmpty ? "none" : settings.localHosts.map(\.name).joined(separator: ",")),
                 ("recipient-delimiter", settings.recipientDelimiter.map(String.init) ?? "none"),
+                ("delivery-transport", settings.deliveryTransport.description),
             ])
         }
     }
@@ -28,6 +29,7 @@ struct SettingsCommand: ParsableCommand {
         case dnsDelivery = "dns-delivery"
         case localHosts = "local-hosts"
         case recipientDelimiter = "recipient-delimiter"
+        case deliveryTransport = "delivery-transport"
     }
 
     struct Set: ParsableCommand {
@@ -38,6 +40,9 @@ struct SettingsCommand: ParsableCommand {
                 dns-delivery on|off         deliver by DNS when no connector matches
                 local-hosts NAME,...|none   this server's own host names (for loop checks)
                 recipient-delimiter C|none  Postfix's recipient_delimiter (default +): user+tag@ is user@
+                delivery-transport virtual|lmtp:HOST:PORT
+                                            how mailboxes are delivered (default virtual); serve and
+                                            postfix-config both read it
                 """)
         @OptionGroup var store: StoreOptions
         @Argument var key: Key
@@ -62,6 +67,8 @@ struct SettingsCommand: ParsableCommand {
             case .recipientDelimiter:
                 guard value == "none" || value.count == 1 else { throw ValidationError("recipient-delimiter takes one character or none") }
                 try directory.setRecipientDelimiter(value == "none" ? nil : value.first)
+            case .deliveryTransport:
+                try directory.setDeliveryTransport(DeliveryTransport(parsing: value))
             }
             print("\(key.rawValue) = \(value)")
         }

@@ -11,14 +11,30 @@ struct SettingsCommandTests {
         try await sandbox.object("settings", "show", "--json")
     }
 
-    @Test("settings show --json defaults: unresolvedHost null, dnsDelivery true, localHosts [], recipientDelimiter +")
+    @Test("settings show --json defaults: unresolvedHost null, dnsDelivery true, localHosts [], recipientDelimiter +, deliveryTransport virtual")
     func defaults() async throws {
         let s = try await settings()
         #expect(s.isNull("unresolvedHost"))
         #expect(s["dnsDelivery"] as? Bool == true)
         #expect(s["localHosts"] as? [String] == [])
         #expect(s["recipientDelimiter"] as? String == "+")
-        #expect(Set(s.keys) == ["unresolvedHost", "dnsDelivery", "localHosts", "recipientDelimiter"])
+        #expect(s["deliveryTransport"] as? String == "virtual")
+        #expect(Set(s.keys) == ["unresolvedHost", "dnsDelivery", "localHosts", "recipientDelimiter", "deliveryTransport"])
+    }
+
+    @Test("settings set delivery-transport takes virtual or lmtp:HOST:PORT and refuses anything else with 65")
+    func deliveryTransport() async throws {
+        try await sandbox.ok("settings", "set", "delivery-transport", "lmtp:127.0.0.1:24")
+        #expect(try await settings()["deliveryTransport"] as? String == "lmtp:127.0.0.1:24")
+        try await sandbox.ok("settings", "set", "delivery-transport", "lmtp:[::1]:2424")
+        #expect(try await settings()["deliveryTransport"] as? String == "lmtp:[::1]:2424")
+        for bad in ["smtp:[10.0.0.1]", "lmtp:mail.example.net", "lmtp:127.0.0.1:0", "lmtp:127.0.0.1:99999", "lmtp::24"] {
+            let result = try await sandbox.run("settings", "set", "delivery-transport", bad)
+            expectOneLineError(result, status: 65, mentioning: [bad])
+        }
+        #expect(try await settings()["deliveryTransport"] as? String == "lmtp:[::1]:2424")
+        try await sandbox.ok("settings", "set", "delivery-transport", "virtual")
+        #expect(try await settings()["deliveryTransport"] as? String == "virtual")
     }
 
     @Test("settings set unresolved-host sets the host; none clears it")

@@ -53,6 +53,12 @@ CREATE TABLE connector (
 CREATE TABLE local_host (
     name TEXT PRIMARY KEY CHECK (name = lower(name) AND length(name) BETWEEN 1 AND 255)
 ) STRICT;
+CREATE VIEW postfix_mailbox (address, maildir) AS
+    SELECT a.address,
+           replace(replace(lower(r.alias), '%', '%25'), '/', '%2F') || '/'
+    FROM proxy_address AS a
+    JOIN recipient AS r ON r.id = a.recipient_id
+    WHERE a.type = 'SMTP' AND r.kind = 'mailbox';
 CREATE TABLE proxy_address (
     id INTEGER PRIMARY KEY,
     recipient_id INTEGER NOT NULL REFERENCES recipient (id) ON DELETE CASCADE,
@@ -133,7 +139,8 @@ CREATE TABLE server_setting (
     unresolved_host TEXT CHECK (length(unresolved_host) BETWEEN 1 AND 270),
     dns_delivery INTEGER NOT NULL DEFAULT 1 CHECK (dns_delivery = 0 OR dns_delivery = 1)
 , recipient_delimiter TEXT NOT NULL DEFAULT '+'
-    CHECK (length(recipient_delimiter) <= 1)) STRICT;
+    CHECK (length(recipient_delimiter) <= 1), delivery_transport TEXT NOT NULL DEFAULT 'virtual'
+    CHECK (delivery_transport = 'virtual' OR (delivery_transport LIKE 'lmtp:%' AND length(delivery_transport) <= 300))) STRICT;
 CREATE TABLE smart_host (
     id INTEGER PRIMARY KEY,
     connector_id INTEGER NOT NULL REFERENCES connector (id) ON DELETE CASCADE,

@@ -1,0 +1,117 @@
+import MailCore
+
+/// The tables Postfix asks `mailns serve` for, each a view of the resolver (spec §5).
+///
+/// Postfix sends only the full key over socketmap (never `@domain`, `domain` or the address
+/// without its extension), in the case it was typed; the resolver does the case folding and
+/// the `+extension` fallback. Every address map answers from `resolve(key, trusted: true)`:
+/// the mail was accepted, or relay control (Postfix's `reject_unauth_destination`) has already
+/// decided about an untrusted client.
+package enum PostfixMap: String, CaseIterable, Sendable {
+    /// `virtual_mailbox_domains`: authoritative accepted domains, whose unknown recipients
+    /// Postfix rejects itself. Not when an unresolved-recipients host is set: their unknowns
+    /// are forwarded, so they are relay-class.
+    case mailboxDomains = "mailbox-domains"
+    /// `relay_domains`: shared and relay accepted domains (and authoritative ones with an
+    /// unresolved-recipients host), and domains that an allow-relay connector covers.
+    case relayDomains = "relay-domains"
+    /// `virtual_mailbox_maps`, for smtpd: the recipients it accepts in a mailbox domain. The
+    /// value is the Maildir of a mailbox (virtual(8) reads its own `sqlite:` copy).
+    case mailboxes
+    /// `relay_recipient_maps`: every address of a relay-class domain the resolver accepts.
+    case relayRecipients = "relay-recipients"
+    /// `virtual_alias_maps`: a secondary address → the primary; a contact → its target.
+    case aliases
+    /// `transport_maps`: a mailbox → the delivery transport; forwarded → `smtp:` next hop.
+    case transport
+    /// `check_recipient_access`: the resolver's rejections, `DUNNO` otherwise.
+    case recipientAccess = "recipient-access"
+
+    /// The main.cf parameter this map is written for.
+    package var parameter: String {
+        switch self {
+        case .mailboxDomains: "virtual_mailbox_domains"
+        case .relayDomains: "relay_domains"
+        case .mailboxes: "virtual_mailbox_maps"
+        case .relayRecipients: "relay_recipient_maps"
+        case .aliases: "virtual_alias_maps"
+        case .transport: "transport_maps"
+        case .recipientAccess: "smtpd_recipient_restrictions"
+        }
+    }
+
+    /// The answer for `key`: a value, or nil for "not found".
+    package func answer(
+        _ key: String, resolver: Resolver, lookup: (EmailAddress) throws -> RoutedRecipient?
+    ) rethrows -> String? {
+        let table = resolver.table
+        switch self {
+        case .mailboxDomains, .relayDomains:
+            // A domain list: the key is a domain name (Postfix asks the recipient's domain).
+            guard !key.contains("@"), let domain = try? DomainName(parsing: key) else { return nil }
+            let accepted = table.acceptedDomain(for: domain)
+            let isMailboxDomain = accepted?.type == .authoritative && table.settings.unresolvedHost == nil
+            if self == .mailboxDomains { return isMailboxDomain ? "authoritative" : nil }
+            if let accepted { return isMailboxDomain ? nil : accepted.type.rawValue }
+            return table.candidates(for: domain, relayOnly: true).isEmpty ? nil : "relay-connector"
+        default:
+            break
+        }
+        // Address maps: a key without a local part is never an address of ours. (Postfix
+        // sends none over socketmap; answering them would turn `domain` into a rejection.)
+        // Neither `@domain` nor `local@` is an address (a partial key must never become a 501).
+        guard let at = key.utf8.lastIndex(of: UInt8(ascii: "@")), at != key.utf8.startIndex, key.utf8.index(after: at) != key.utf8.endIndex
+        else { return nil }
+        let decision = try resolver.resolve(key, trusted: true, lookup: lookup)
+        switch self {
+        case .mailboxes:
+            guard decision.action != .reject, let alias = decision.recipient else { return nil }
+            return decision.action == .deliver ? Self.maildir(alias: alias) : "not a mailbox: \(decision.row == 3 ? "contact" : "remote")"
+        case .relayRecipients:
+            return decision.action == .reject ? nil : "OK"
+        case .aliases:
+            return Self.alias(key, decision)
+        case .transport:
+            switch decision.action {
+            case .deliver: return table.settings.deliveryTransport.postfixTransport
+            case .forward: return decision.nexthop.map { $0 == "dns" ? "smtp:" : "smtp:" + $0 }
+            case .reject: return nil
+            }
+        case .recipientAccess:
+            guard decision.action == .reject, let code = decision.code, let status = decision.status, let reason = decision.reason else {
+                return "DUNNO"
+            }
+            return "\(code) \(status) \(reason)"
+        case .mailboxDomains, .relayDomains:
+            preconditionFailure("domain maps answered above")
+        }
+    }
+
+    /// The Maildir of a mailbox under `virtual_mailbox_base`, as the `postfix_mailbox` view
+    /// (migration v0004) spells it: the alias, lower-cased, `%` and `/` escaped.
+    package static func maildir(alias: String) -> String {
+        alias.lowercased().replacing("%", with: "%25").replacing("/", with: "%2F") + "/"
+    }
+
+    /// virtual_alias_maps: a contact → its target; a mailbox's other address → its primary,
+    /// keeping a `+extension` the lookup stripped (as Postfix's propagate_unmatched_extensions
+    /// would, had it done the stripping). The primary itself is not an alias.
+    private static func alias(_ key: String, _ decision: Decision) -> String? {
+        guard decision.action != .reject else { return nil }
+        if decision.row == 3 { return decision.target }
+        guard decision.action == .deliver, let primary = decision.primary, let matched = decision.matched else { return nil }
+        let matchedKey = matched.lowercased()
+        let askedKey = key.lowercased()
+        if matchedKey == askedKey {
+            return matchedKey == primary.lowercased() ? nil : primary
+        }
+        // Found without the extension: key is local+ext@domain, matched is local@domain.
+        guard matchedKey != primary.lowercased() else { return nil }
+        let matchedLocal = matched.prefix(while: { $0 != "@" })
+        guard let keyAt = key.lastIndex(of: "@"), let at = primary.lastIndex(of: "@") else { return primary }
+        let askedLocal = key[..<keyAt]
+        guard askedLocal.lowercased().hasPrefix(matchedLocal.lowercased()) else { return primary }
+        let tag = askedLocal.dropFirst(matchedLocal.count)
+        return String(primary[..<at]) + String(tag) + String(primary[at...])
+    }
+}
