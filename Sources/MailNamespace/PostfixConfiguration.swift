@@ -52,6 +52,9 @@ package struct PostfixConfiguration: Sendable {
             "virtual_mailbox_domains = \(table(.mailboxDomains))",
             "virtual_mailbox_maps = \(table(.mailboxes))",
             "virtual_alias_maps = \(table(.aliases))",
+            "# Aliases are per address, in the domains above; no alias-only domains (the default,",
+            "# $virtual_alias_maps, would ask the aliases map for every domain name).",
+            "virtual_alias_domains =",
             "relay_domains = \(table(.relayDomains))",
             "relay_recipient_maps = \(table(.relayRecipients))",
             "transport_maps = \(table(.transport))",
@@ -87,7 +90,9 @@ package struct PostfixConfiguration: Sendable {
         guard settings.deliveryTransport == .virtual else { return nil }
         return """
             # mailns: the Maildir of each mailbox address, for virtual(8) (view postfix_mailbox).
-            # The database and its -wal and -shm files must be readable by the postfix user.
+            # virtual(8) opens it as user postfix, which needs read and write access to the
+            # database and its -wal and -shm files (SQLite's WAL readers write the -shm index):
+            # group postfix, mode 0660, in a directory group postfix may write.
             dbpath = \(databasePath)
             query = SELECT maildir FROM postfix_mailbox WHERE address = '%s'
             """ + "\n"
