@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "MailNamespace", "MailStore", "MailRouting", "Socketmap",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailCore"]),
@@ -62,9 +63,16 @@ let package = Package(
             dependencies: [
                 "Socketmap", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "MailNamespaceTests", dependencies: ["MailNamespace", "MailStore", "MailPolicy", "MailRouting", "MailCore"]),
+        .testTarget(
+            name: "MailNamespaceTests",
+            dependencies: [
+                "MailNamespace", "MailStore", "MailPolicy", "MailRouting", "MailCore", "Socketmap",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "MailStoreTests", dependencies: ["MailStore", "MailCore", "MailMigrations"],
             exclude: ["Fixtures"]),

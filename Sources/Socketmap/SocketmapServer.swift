@@ -85,15 +85,17 @@ package final class SocketmapServer: Sendable {
 
     private let channel: any Channel
     private let state: SharedState
+    private let socketFile: SocketFile?
     package let endpoint: SocketmapEndpoint
 
     /// The address the server listens on (the real port when 0 was asked).
     package var localAddress: SocketAddress? { channel.localAddress }
 
-    private init(channel: any Channel, state: SharedState, endpoint: SocketmapEndpoint) {
+    private init(channel: any Channel, state: SharedState, endpoint: SocketmapEndpoint, socketFile: SocketFile?) {
         self.channel = channel
         self.state = state
         self.endpoint = endpoint
+        self.socketFile = socketFile
     }
 
     /// How many connections are open now.
@@ -149,19 +151,49 @@ package final class SocketmapServer: Sendable {
                 }
             }
         let channel: any Channel
-        switch configuration.endpoint {
-        case .inet(let host, let port):
-            channel = try await bootstrap.bind(host: host, port: port).get()
-        case .unix(let path):
-            // The socket file takes the umask's mode at bind: narrow it for the bind alone, so
-            // the file never exists with wider permissions than asked.
-            let previous = umask(~configuration.unixSocketMode & 0o777)
-            defer { umask(previous) }
-            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        var socketFile: SocketFile?
+        do {
+            switch configuration.endpoint {
+            case .inet(let host, let port):
+                channel = try await bootstrap.bind(host: host, port: port).get()
+            case .unix(let path):
+                // A socket file another server still answers on is not ours to take over; one
+                // nobody answers on is left by a server that died, and is replaced.
+                if Self.someoneListens(onUnixSocket: path) {
+                    throw SocketmapServerError(endpoint: configuration.endpoint, reason: "another server is listening on this socket")
+                }
+                // The socket file takes the umask's mode at bind: narrow it for the bind alone,
+                // so the file never exists with wider permissions than asked.
+                let previous = umask(~configuration.unixSocketMode & 0o777)
+                defer { umask(previous) }
+                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                socketFile = SocketFile(path: path)
+            }
+        } catch let error as IOError {
+            throw SocketmapServerError(endpoint: configuration.endpoint, reason: String(cString: strerror(error.errnoCode)))
         }
         var endpoint = configuration.endpoint
         if case .inet(let host, _) = endpoint, let port = channel.localAddress?.port { endpoint = .inet(host: host, port: port) }
-        return SocketmapServer(channel: channel, state: state, endpoint: endpoint)
+        return SocketmapServer(channel: channel, state: state, endpoint: endpoint, socketFile: socketFile)
+    }
+
+    /// Whether a server accepts connections on the unix socket at `path` now.
+    private static func someoneListens(onUnixSocket path: String) -> Bool {
+        var status = stat()
+        guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFSOCK else { return false }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            let bytes = Array(path.utf8.prefix(buffer.count - 1))
+            buffer.copyBytes(from: bytes)
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return connected == 0
     }
 
     /// Stops accepting, then closes every connection (each has at most a partial request:
@@ -172,13 +204,40 @@ package final class SocketmapServer: Sendable {
         for connection in open {
             try? await connection.close()
         }
-        if case .unix(let path) = endpoint { unlink(path) }
+        socketFile?.removeIfStillOurs()
     }
 
     fileprivate static func describe(_ address: SocketAddress) -> String {
         if let ip = address.ipAddress, let port = address.port { return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
         return "unix"
     }
+}
+
+/// The unix socket file a server created, known by device and inode so that closing removes
+/// it only if no other server has replaced it since.
+struct SocketFile: Sendable {
+    let path: String
+    let identity: (device: UInt64, inode: UInt64)?
+
+    init(path: String) {
+        self.path = path
+        var status = stat()
+        identity = lstat(path, &status) == 0 ? (UInt64(status.st_dev), UInt64(status.st_ino)) : nil
+    }
+
+    func removeIfStillOurs() {
+        var status = stat()
+        guard let identity, lstat(path, &status) == 0, UInt64(status.st_dev) == identity.device, UInt64(status.st_ino) == identity.inode
+        else { return }
+        unlink(path)
+    }
+}
+
+/// Why a server could not start listening.
+package struct SocketmapServerError: Error, CustomStringConvertible {
+    package let endpoint: SocketmapEndpoint
+    package let reason: String
+    package var description: String { "cannot listen on \(endpoint): \(reason)" }
 }
 
 /// State every connection of one server shares.

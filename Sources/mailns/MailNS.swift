@@ -35,6 +35,9 @@ struct MailNS: ParsableCommand {
             fail(error.description, status: .dataError)
         } catch let error as ServeError {
             fail(error.description, status: .osError)
+        } catch let error as ValidationError {
+            // Thrown by run() once the arguments parsed: one line, as our other errors.
+            fail(error.message, status: .usage)
         } catch {
             exit(withError: error)
         }
