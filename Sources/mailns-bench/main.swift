@@ -1,68 +1,58 @@
-// Times `Router.resolve` against its floor, bare point lookups on the address index through
-// the same SQLite wrapper, on the same keys in the same process. Used by scripts/bench.
+// scripts/bench's helpers, not a product:
 //
 //   mailns-bench resolve DATABASE KEYS_FILE [ROUNDS]
-//
-// Prints one line of JSON: lookups, seconds and lookups/s for both, the ratio, and the
-// resolve latency percentiles in microseconds.
+//       Router.resolve against bare point lookups, in process (Resolve.swift).
+//   mailns-bench trivial-socketmap [--listen 127.0.0.1:PORT | unix:PATH] [--threads N]
+//       The loopback floor: SocketmapServer answering without any lookup (TrivialSocketmap.swift).
+//   mailns-bench socketmap-load --connect 127.0.0.1:PORT --map NAME --keys FILE --connections N
+//                               [--requests TOTAL] [--seconds MAX]
+//       A socketmap load client, one request in flight per connection (SocketmapLoad.swift).
 import Foundation
-import MailNamespace
-import MailStore
 
-let arguments = CommandLine.arguments
-guard arguments.count >= 4, arguments[1] == "resolve" else {
-    FileHandle.standardError.write(Data("usage: mailns-bench resolve DATABASE KEYS_FILE [ROUNDS]\n".utf8))
+func usage() -> Never {
+    FileHandle.standardError.write(Data("""
+        usage: mailns-bench resolve DATABASE KEYS_FILE [ROUNDS]
+               mailns-bench trivial-socketmap [--listen 127.0.0.1:PORT | unix:PATH] [--threads N]
+               mailns-bench socketmap-load --connect 127.0.0.1:PORT --map NAME --keys FILE --connections N [--requests TOTAL] [--seconds MAX]
+
+        """.utf8))
     exit(64)
 }
-let rounds = arguments.count > 4 ? Int(arguments[4]) ?? 3 : 3
-let keys = try String(contentsOfFile: arguments[3], encoding: .utf8).split(separator: "\n").map(String.init)
-let directory = try DirectoryStore(path: arguments[2])
-let router = try Router(directory: directory)
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("mailns-bench: \(message)\n".utf8))
+    exit(1)
+}
 
 func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-// Warm both paths (page cache, statement cache, routing table).
-for key in keys.prefix(10_000) {
-    _ = try directory.benchmarkPointLookup(key.lowercased())
-    _ = try router.resolve(key, trusted: false)
+/// `--name value` options; anything else is a usage error.
+func options(_ arguments: ArraySlice<String>, allowed: Set<String>) -> [String: String] {
+    var result: [String: String] = [:]
+    var rest = arguments
+    while let name = rest.popFirst() {
+        guard allowed.contains(name), let value = rest.popFirst() else { usage() }
+        result[name] = value
+    }
+    return result
 }
 
-var floorSeconds = Double.infinity
-var resolveSeconds = Double.infinity
-var latencies: [UInt64] = []
-var decisions: [String: Int] = [:]
-for round in 0..<rounds {
-    var start = nanoseconds()
-    var found = 0
-    for key in keys where try directory.benchmarkPointLookup(key) != nil { found += 1 }
-    floorSeconds = min(floorSeconds, Double(nanoseconds() - start) / 1e9)
-
-    var roundLatencies: [UInt64] = []
-    roundLatencies.reserveCapacity(keys.count)
-    start = nanoseconds()
-    for key in keys {
-        let t0 = nanoseconds()
-        let decision = try router.resolve(key, trusted: false)
-        roundLatencies.append(nanoseconds() - t0)
-        if round == 0 { decisions["row \(decision.row)", default: 0] += 1 }
+/// `HOST:PORT`, the host an IPv4 literal.
+func hostAndPort(_ text: String) -> (host: String, port: Int) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        fail("expected HOST:PORT, got '\(text)'")
     }
-    let seconds = Double(nanoseconds() - start) / 1e9
-    if seconds < resolveSeconds {
-        resolveSeconds = seconds
-        latencies = roundLatencies
-    }
-    _ = found
+    return (String(text[..<colon]), port)
 }
-latencies.sort()
-let sorted = latencies
-let percentile = { (p: Double) -> Double in Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000 }
-let result: [String: Any] = [
-    "lookups": keys.count,
-    "floorSeconds": floorSeconds, "floorPerSecond": Int(Double(keys.count) / floorSeconds),
-    "resolveSeconds": resolveSeconds, "resolvePerSecond": Int(Double(keys.count) / resolveSeconds),
-    "ratio": (Double(keys.count) / resolveSeconds) / (Double(keys.count) / floorSeconds),
-    "p50us": percentile(0.50), "p99us": percentile(0.99), "p999us": percentile(0.999), "maxus": Double(latencies.last ?? 0) / 1000,
-    "rows": decisions,
-]
-let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-print(String(decoding: data, as: UTF8.self))
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+    switch arguments.first {
+    case "resolve": try runResolve(arguments)
+    case "trivial-socketmap": try await runTrivialSocketmap(arguments.dropFirst())
+    case "socketmap-load": try runSocketmapLoad(arguments.dropFirst())
+    default: usage()
+    }
+} catch {
+    fail("\(error)")
+}
