@@ -21,6 +21,7 @@ package enum MailMigrations {
         Migration(2, "address_lookup", PackageResources.v0002_address_lookup_sql),
         Migration(3, "routing", PackageResources.v0003_routing_sql),
         Migration(4, "postfix", PackageResources.v0004_postfix_sql),
+        Migration(5, "route_index", PackageResources.v0005_route_index_sql),
     ]
 
     /// The schema version this binary creates and understands.

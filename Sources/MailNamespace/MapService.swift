@@ -52,6 +52,9 @@ package final class MapService: Service {
         }
     }
 
+    /// How long a lookup read transaction may stay open at most.
+    private static let heldReadRelease = TimeAmount.milliseconds(50)
+
     private let path: String
     private let configuration: Configuration
     private let logger: Logger
@@ -87,7 +90,13 @@ package final class MapService: Service {
             let directory = try DirectoryStore(path: path)
             try directory.configureForLookups(
                 busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds, cacheKibibytes: configuration.cacheKibibytesPerConnection)
+            try directory.holdReadsBetweenLookups()
             routers[ObjectIdentifier(loop)] = try Router(directory: directory, memoryMapped: false, deliveryOverride: configuration.deliveryOverride)
+            // Lookups share a read transaction while nothing changes; end it now and then so
+            // an idle server never holds back the writers' checkpoints for long.
+            loop.scheduleRepeatedTask(initialDelay: Self.heldReadRelease, delay: Self.heldReadRelease) { _ in
+                try? directory.releaseHeldRead()
+            }
         }
         let table = routers
         let logger = logger

@@ -38,26 +38,29 @@ package final class Router: Sendable {
             }
             return try directory.transaction(writing: false) { tx in map.answer(key, resolver: try resolver(tx)) { _ in nil } }
         default:
-            return try withResolver { resolver, lookup in try map.answer(key, resolver: resolver, lookup: lookup) }
+            // Only the aliases map answers with the primary address.
+            return try withResolver(withPrimary: map == .aliases) { resolver, lookup in try map.answer(key, resolver: resolver, lookup: lookup) }
         }
     }
 
     /// Runs `body` with the resolver of the current directory and a lookup in the same snapshot.
-    private func withResolver<T>(_ body: (Resolver, (EmailAddress) throws -> RoutedRecipient?) throws -> T) throws -> T {
+    private func withResolver<T>(
+        withPrimary: Bool = true, _ body: (Resolver, (EmailAddress) throws -> RoutedRecipient?) throws -> T
+    ) throws -> T {
         // Fast path: each lookup is one statement (its own snapshot) that also reads the change
         // marker; while the marker matches the cached routing table, the table is of the same
         // snapshot. A change anywhere sends the lookup down the slow path, which reloads.
         if let cached = cache.withLock({ $0 }) {
             do {
                 return try body(cached.resolver) { target in
-                    let (marker, recipient) = try directory.routedRecipient(target)
+                    let (marker, recipient) = try directory.routedRecipient(target, withPrimary: withPrimary)
                     guard marker == cached.marker else { throw Stale() }
                     return recipient
                 }
             } catch is Stale {}
         }
         return try directory.transaction(writing: false) { tx in
-            try body(try resolver(tx)) { try tx.routedRecipient($0) }
+            try body(try resolver(tx)) { try tx.routedRecipient($0, withPrimary: withPrimary) }
         }
     }
 

@@ -31,6 +31,8 @@ package final class DirectoryStore: Sendable {
     /// Sendable; it is only touched while this lock is held.
     private let lock = ConnectionLock()
     private nonisolated(unsafe) let connection: Connection
+    /// Set by `holdReadsBetweenLookups()`; guarded by `lock`, like the connection.
+    private nonisolated(unsafe) var heldRead: HeldRead?
 
     package init(path: String) throws {
         self.path = path
@@ -63,29 +65,39 @@ package final class DirectoryStore: Sendable {
     }
 
     // The recipient owning an SMTP address; the change marker is read while this statement's
-    // snapshot is open, so the resolver's fast path needs no BEGIN and COMMIT. Mail goes mostly
-    // to primaries; for them the primary is the row itself, no second probe.
+    // snapshot is open, so the resolver's fast path needs no BEGIN and COMMIT. The address is
+    // found in the covering index proxy_address_route (v0005), so the lookup reads that index
+    // and the recipient's row, nothing else. Mail goes mostly to primaries; for them the
+    // primary is the row itself, no second probe, and callers that need no primary skip it.
     private static let routedLookup = """
         SELECT r.alias, r.kind, r.target_address,
                CASE WHEN a.is_primary THEN a.address ELSE
                    (SELECT p.address FROM proxy_address AS p WHERE p.recipient_id = r.id AND p.type = 'SMTP' AND p.is_primary = 1)
                END
-        FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
-        WHERE a.type = 'SMTP' AND a.address = ?1
+        FROM proxy_address AS a INDEXED BY proxy_address_route JOIN recipient AS r ON r.id = a.recipient_id
+        WHERE a.address = ?1 AND a.type = 'SMTP'
+        """
+    private static let routedLookupWithoutPrimary = """
+        SELECT r.alias, r.kind, r.target_address, NULL
+        FROM proxy_address AS a INDEXED BY proxy_address_route JOIN recipient AS r ON r.id = a.recipient_id
+        WHERE a.address = ?1 AND a.type = 'SMTP'
         """
 
     /// The recipient owning `address` (any letter case) and the change marker of the snapshot
-    /// it was read from (see `DirectoryTransaction.changeMarker`), in one read.
-    package func routedRecipient(_ address: EmailAddress) throws -> (marker: Int64, recipient: RoutedRecipient?) {
+    /// it was read from (see `DirectoryTransaction.changeMarker`), in one read. Without
+    /// `withPrimary` the recipient's `primary` is nil: one index probe less for a secondary.
+    package func routedRecipient(_ address: EmailAddress, withPrimary: Bool = true) throws -> (marker: Int64, recipient: RoutedRecipient?) {
         try translatingErrors {
-            try withConnection { db in try Self.routedRecipient(db, address) { ($0, $1) } }
+            try withLookupConnection { db in try Self.routedRecipient(db, address, withPrimary: withPrimary) { ($0, $1) } }
         }
     }
 
     /// Runs the routed lookup and hands `body` the change marker (read while the statement's
     /// snapshot is open) and the recipient.
-    static func routedRecipient<T>(_ db: Connection, _ address: EmailAddress, _ body: (Int64, RoutedRecipient?) -> T) throws -> T {
-        try db.cached(routedLookup).bind(address.description).firstWithinSnapshot { row in
+    static func routedRecipient<T>(
+        _ db: Connection, _ address: EmailAddress, withPrimary: Bool = true, _ body: (Int64, RoutedRecipient?) -> T
+    ) throws -> T {
+        try db.cached(withPrimary ? routedLookup : routedLookupWithoutPrimary).bind(address.description).firstWithinSnapshot { row in
             body(
                 changeMarker(dataVersion: db.dataVersion, db),
                 row.map { row in
@@ -100,7 +112,7 @@ package final class DirectoryStore: Sendable {
     /// read without a transaction: it moves whenever anyone commits.
     package func changeMarker() throws -> Int64 {
         try translatingErrors {
-            try withConnection { db in
+            try withLookupConnection { db in
                 try db.cached("PRAGMA schema_version").firstWithinSnapshot { _ in Self.changeMarker(dataVersion: db.dataVersion, db) }
             }
         }
@@ -144,8 +156,47 @@ package final class DirectoryStore: Sendable {
         }
     }
 
+    /// From now on, lookups (`routedRecipient`, `changeMarker`) share one read transaction for
+    /// as long as nobody commits (see `HeldRead`): for a lookup service, where opening a read
+    /// transaction per lookup costs more than the lookup. Anything else this store does ends
+    /// that transaction first; so does `releaseHeldRead()`, which the owner calls on a timer.
+    package func holdReadsBetweenLookups() throws {
+        try translatingErrors {
+            try withConnection { db in
+                // A first read makes sure the WAL index exists before it is mapped.
+                _ = try db.cached("PRAGMA schema_version").first { $0.int(0) }
+                heldRead = HeldRead(databasePath: path)
+            }
+        }
+    }
+
+    /// Ends the read transaction lookups share, if one is open, so the snapshot does not hold
+    /// back a checkpoint.
+    package func releaseHeldRead() throws {
+        try translatingErrors { try withConnection { _ in } }
+    }
+
     private func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
-        try lock.withLock { try body(connection) }
+        try lock.withLock {
+            if let heldRead, heldRead.isOpen { try heldRead.end(connection) }
+            return try body(connection)
+        }
+    }
+
+    /// For lookups: inside the held read transaction when there is one (opening a newer one if
+    /// anybody committed), else a statement of its own.
+    private func withLookupConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        try lock.withLock {
+            guard let heldRead else { return try body(connection) }
+            do {
+                try heldRead.prepare(connection)
+                return try body(connection)
+            } catch {
+                // A failed read (busy, I/O) may leave the transaction in any state: start over.
+                try? heldRead.end(connection)
+                throw error
+            }
+        }
     }
 
     private func translatingErrors<T>(_ body: () throws -> T) throws -> T {

@@ -44,8 +44,8 @@ package struct DirectoryTransaction {
     private static let countManaged = "SELECT count(*) FROM recipient WHERE policy_managed = 1"
     /// The recipient owning the SMTP address `address` (any letter case), as the resolver
     /// needs it; nil when nobody does. One indexed lookup.
-    package func routedRecipient(_ address: EmailAddress) throws -> RoutedRecipient? {
-        try DirectoryStore.routedRecipient(db, address) { _, recipient in recipient }
+    package func routedRecipient(_ address: EmailAddress, withPrimary: Bool = true) throws -> RoutedRecipient? {
+        try DirectoryStore.routedRecipient(db, address, withPrimary: withPrimary) { _, recipient in recipient }
     }
 
     /// Changes whenever the database changed: another process committed (`PRAGMA

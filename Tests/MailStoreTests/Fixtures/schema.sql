@@ -70,9 +70,9 @@ CREATE TABLE proxy_address (
     -- Unique across the whole directory, whatever the letter case.
     UNIQUE (type, address)
 ) STRICT;
-CREATE INDEX proxy_address_address ON proxy_address (address);
 CREATE UNIQUE INDEX proxy_address_one_primary ON proxy_address (recipient_id, type) WHERE is_primary = 1;
 CREATE INDEX proxy_address_recipient ON proxy_address (recipient_id);
+CREATE INDEX proxy_address_route ON proxy_address (address, type, is_primary, recipient_id);
 CREATE TABLE recipient (
     id INTEGER PRIMARY KEY,
     alias TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(alias) BETWEEN 1 AND 64),
