@@ -16,9 +16,9 @@ package struct Decision: Sendable, Equatable {
     package var recipient: String?
     /// The matched recipient's primary SMTP address.
     package var primary: String?
-    /// The address that matched the recipient: the address asked, or it without its
-    /// `+extension` (lower-case form of the parsed address).
-    package var matched: String?
+    /// The address that matched the recipient when it was the address asked without its
+    /// `+extension`; nil when the address matched as asked (or nothing matched).
+    package var matchedWithoutExtension: String?
     /// A contact's rewritten address.
     package var target: String?
     /// The next hop as configured: `[192.0.2.10]`, `relay.example.net:2525`, or `dns`.

@@ -99,14 +99,13 @@ package enum PostfixMap: String, CaseIterable, Sendable {
     private static func alias(_ key: String, _ decision: Decision) -> String? {
         guard decision.action != .reject else { return nil }
         if decision.row == 3 { return decision.target }
-        guard decision.action == .deliver, let primary = decision.primary, let matched = decision.matched else { return nil }
-        let matchedKey = matched.lowercased()
-        let askedKey = key.lowercased()
-        if matchedKey == askedKey {
-            return matchedKey == primary.lowercased() ? nil : primary
+        guard decision.action == .deliver, let primary = decision.primary else { return nil }
+        guard let matched = decision.matchedWithoutExtension else {
+            // Matched as asked: an alias unless it is the primary itself.
+            return key.lowercased() == primary.lowercased() ? nil : primary
         }
         // Found without the extension: key is local+ext@domain, matched is local@domain.
-        guard matchedKey != primary.lowercased() else { return nil }
+        guard matched.lowercased() != primary.lowercased() else { return nil }
         let matchedLocal = matched.prefix(while: { $0 != "@" })
         guard let keyAt = key.lastIndex(of: "@"), let at = primary.lastIndex(of: "@") else { return primary }
         let askedLocal = key[..<keyAt]

@@ -53,7 +53,7 @@ package struct Resolver: Sendable {
         d.domainType = accepted?.type
         if let found {
             d.recipient = found.alias
-            d.matched = (matchedBase ?? address).description
+            d.matchedWithoutExtension = matchedBase?.description
             d.primary = found.primary
             switch found.kind {
             case .mailbox:

@@ -39,23 +39,40 @@ package enum SocketmapReply: Equatable, Sendable {
     case permanentFailure(String)
 
     /// The reply's text, before netstring framing.
-    package var text: String {
+    package var text: String { status + detail }
+
+    private var status: String {
         switch self {
-        case .found(let data): "OK " + data
+        case .found: "OK "
         case .notFound: "NOTFOUND "
-        case .temporaryFailure(let reason): "TEMP " + reason
-        case .timeout(let reason): "TIMEOUT " + reason
-        case .permanentFailure(let reason): "PERM " + reason
+        case .temporaryFailure: "TEMP "
+        case .timeout: "TIMEOUT "
+        case .permanentFailure: "PERM "
+        }
+    }
+
+    private var detail: String {
+        switch self {
+        case .found(let text), .temporaryFailure(let text), .timeout(let text), .permanentFailure(let text): text
+        case .notFound: ""
         }
     }
 
     /// The reply framed as a netstring; a reply over `maximumLength` becomes a PERM, which
-    /// Postfix would refuse to read anyway.
+    /// Postfix would refuse to read anyway. Written straight into one buffer: this runs once
+    /// per lookup.
     package func netstring(maximumLength: Int = NetstringDecoder.defaultMaximumLength) -> ByteBuffer {
-        var text = self.text
-        if text.utf8.count > maximumLength { text = SocketmapReply.permanentFailure("reply too long").text }
+        let status = self.status
+        let detail = self.detail
+        let length = status.utf8.count + detail.utf8.count
+        if length > maximumLength { return SocketmapReply.permanentFailure("reply too long").netstring(maximumLength: maximumLength) }
         var buffer = ByteBuffer()
-        buffer.writeNetstring(Array(text.utf8))
+        buffer.reserveCapacity(length + 8)
+        buffer.writeString(String(length))
+        buffer.writeInteger(UInt8(ascii: ":"))
+        buffer.writeString(status)
+        buffer.writeString(detail)
+        buffer.writeInteger(UInt8(ascii: ","))
         return buffer
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import NIOCore
 import MailCore
 import MailNamespace
 import MailRouting
@@ -43,10 +44,14 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Log every lookup and its answer.")
     var verbose = false
 
+    @Option(help: ArgumentHelp("Event loop threads, each with its own database connection (default: one per CPU).", valueName: "count"))
+    var threads = System.coreCount
+
     func validate() throws {
         guard idleTimeout >= 1, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be from 1 to 86400 seconds") }
         guard maxConnections >= 1, maxConnections <= 65_536 else { throw ValidationError("--max-connections must be from 1 to 65536") }
         guard summaryInterval >= 1 else { throw ValidationError("--summary-interval must be at least 1 second") }
+        guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be from 1 to 64") }
     }
 
     func run() throws {
@@ -74,7 +79,7 @@ struct ServeCommand: ParsableCommand {
             path: path,
             configuration: .init(
                 server: .init(endpoint: endpoint, idleTimeout: .seconds(Int64(idleTimeout)), maximumConnections: maxConnections),
-                deliveryOverride: deliveryOverride, isVerbose: verbose, summaryInterval: .seconds(summaryInterval)),
+                deliveryOverride: deliveryOverride, isVerbose: verbose, summaryInterval: .seconds(summaryInterval), threads: threads),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
