@@ -12,7 +12,6 @@ final class BackgroundMailNS: @unchecked Sendable {
     private let lock = NSLock()
     private var collected = Data()
     private let errPipe = Pipe()
-    private let outPipe = Pipe()
 
     /// Starts `mailns ARGUMENTS…` in the sandbox (exactly those arguments).
     init(_ sandbox: Sandbox, _ arguments: [String]) throws {
@@ -21,23 +20,24 @@ final class BackgroundMailNS: @unchecked Sendable {
         process.currentDirectoryURL = sandbox.directory
         process.environment = Sandbox.environment([:])
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outPipe
+        process.standardOutput = FileHandle.nullDevice
         process.standardError = errPipe
-        errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
-            guard let self else { return }
-            self.lock.lock()
-            self.collected.append(data)
-            self.lock.unlock()
-        }
-        outPipe.fileHandleForReading.readabilityHandler = { handle in
-            if handle.availableData.isEmpty { handle.readabilityHandler = nil }
-        }
         try process.run()
+        // A thread of its own reads stderr with read(2) until EOF. (FileHandle's
+        // readabilityHandler traps when a read fails, e.g. EINTR, which crashed whole runs.)
+        let handle = errPipe.fileHandleForReading
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                lock.lock()
+                collected.append(contentsOf: buffer[0..<n])
+                lock.unlock()
+            }
+        }
+        thread.start()
     }
 
     deinit { stop() }
