@@ -42,12 +42,7 @@ struct PostfixConfigCommand: ParsableCommand {
     var part: Part?
 
     func run() throws {
-        let endpoint: SocketmapEndpoint
-        do {
-            endpoint = try SocketmapEndpoint(parsing: listen)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        let endpoint = try ServeDefaults.endpoint(listen)
         let owner = mailboxOwner.split(separator: ":").compactMap { Int($0) }
         guard owner.count == 2, owner.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--mailbox-owner takes UID:GID, two positive numbers (virtual(8) never delivers as root)")

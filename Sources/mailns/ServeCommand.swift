@@ -55,12 +55,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let endpoint: SocketmapEndpoint
-        do {
-            endpoint = try SocketmapEndpoint(parsing: listen)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        let endpoint = try ServeDefaults.endpoint(listen)
         guard endpoint.isLoopback || allowRemote else {
             throw ValidationError("--listen \(listen) is not a loopback address; the socketmap protocol has no authentication, so add --allow-remote if every host that can reach it may read the directory")
         }
@@ -106,6 +101,15 @@ struct ServeCommand: ParsableCommand {
 
 enum ServeDefaults {
     static let listen = "127.0.0.1:9025"
+
+    /// `--listen` as an endpoint; a bad one is a usage error naming it.
+    static func endpoint(_ listen: String) throws -> SocketmapEndpoint {
+        do {
+            return try SocketmapEndpoint(parsing: listen)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 }
 
 enum PostfixMapNames {
