@@ -74,8 +74,23 @@ package enum PostfixMap: String, CaseIterable, Sendable {
         case .transport:
             switch decision.action {
             case .deliver: return table.settings.deliveryTransport.postfixTransport
-            case .forward: return decision.nexthop.map { $0 == "dns" ? "smtp:" : "smtp:" + $0 }
-            case .reject: return nil
+            case .forward: return decision.nexthop.map(Self.smtpTransport)
+            case .reject:
+                // Mail asks for a transport only once accepted (a contact's target, a bounce):
+                // never leave it to Postfix's default route, which is DNS whatever our settings.
+                switch decision.row {
+                case 6, 10:
+                    // Unknown here, or no route: bounce with the resolver's own reason.
+                    guard let status = decision.status, let reason = decision.reason else { return nil }
+                    return "error:\(status) \(reason)"
+                case 7:
+                    // Known to neither system, yet accepted: a contact's target (spec row 3 routes
+                    // it by rows 8–10), so the route of its domain.
+                    guard let address = try? EmailAddress(parsing: key) else { return nil }
+                    return resolver.nexthop(for: address.domain).map(Self.smtpTransport) ?? "error:5.4.0 no route to destination"
+                default:
+                    return nil
+                }
             }
         case .recipientAccess:
             guard decision.action == .reject, let code = decision.code, let status = decision.status, let reason = decision.reason else {
@@ -86,6 +101,9 @@ package enum PostfixMap: String, CaseIterable, Sendable {
             preconditionFailure("domain maps answered above")
         }
     }
+
+    /// `smtp:` with a next hop as the resolver gives it (`dns`: Postfix's own MX routing).
+    private static func smtpTransport(_ nexthop: String) -> String { nexthop == "dns" ? "smtp:" : "smtp:" + nexthop }
 
     /// The Maildir of a mailbox under `virtual_mailbox_base`, as the `postfix_mailbox` view
     /// (migration v0004) spells it: the alias, lower-cased, `%` and `/` escaped.

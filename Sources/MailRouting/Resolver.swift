@@ -113,6 +113,15 @@ package struct Resolver: Sendable {
         return d
     }
 
+    /// Rows 8–10 for `domain`, as a trusted client's mail goes: the next hop (`dns` for MX
+    /// routing), or nil when there is no route.
+    package func nexthop(for domain: DomainName) -> String? {
+        var d = Decision(address: "", action: .reject, row: 0)
+        var trace = Trace(isOn: false)
+        route(&d, domain: domain, rejecting: "", trace: &trace)
+        return d.action == .forward ? d.nexthop : nil
+    }
+
     /// `user@domain` for `user+tag@domain`, when the delimiter is on and the address has one.
     private func baseAddress(of address: EmailAddress) -> EmailAddress? {
         guard let delimiter = table.settings.recipientDelimiter?.asciiValue, !address.localPart.isQuoted else { return nil }

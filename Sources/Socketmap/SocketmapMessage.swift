@@ -65,7 +65,10 @@ package enum SocketmapReply: Equatable, Sendable {
         let status = self.status
         let detail = self.detail
         let length = status.utf8.count + detail.utf8.count
-        if length > maximumLength { return SocketmapReply.permanentFailure("reply too long").netstring(maximumLength: maximumLength) }
+        if length > maximumLength {
+            // Framed without the limit: the fallback itself must not be refused again.
+            return SocketmapReply.permanentFailure("reply too long").netstring(maximumLength: .max)
+        }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(length + 8)
         buffer.writeString(String(length))

@@ -171,6 +171,10 @@ package final class SocketmapServer: Sendable {
             }
         } catch let error as IOError {
             throw SocketmapServerError(endpoint: configuration.endpoint, reason: String(cString: strerror(error.errnoCode)))
+        } catch let error as SocketmapServerError {
+            throw error
+        } catch {
+            throw SocketmapServerError(endpoint: configuration.endpoint, reason: "\(error)")
         }
         var endpoint = configuration.endpoint
         if case .inet(let host, _) = endpoint, let port = channel.localAddress?.port { endpoint = .inet(host: host, port: port) }

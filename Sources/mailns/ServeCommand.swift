@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
 import Foundation
 import Logging
@@ -45,7 +48,7 @@ struct ServeCommand: ParsableCommand {
     var verbose = false
 
     @Option(help: ArgumentHelp("Event loop threads, each with its own database connection (default: one per CPU).", valueName: "count"))
-    var threads = System.coreCount
+    var threads = min(System.coreCount, 64)
 
     func validate() throws {
         guard idleTimeout >= 1, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be from 1 to 86400 seconds") }
@@ -60,6 +63,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--listen \(listen) is not a loopback address; the socketmap protocol has no authentication, so add --allow-remote if every host that can reach it may read the directory")
         }
         let deliveryOverride = try delivery.map { try DeliveryTransport(parsing: $0) }
+        try Self.allowOpenFiles(for: maxConnections)
         let path = store.resolvedPath
         // Serving an empty, just-created file would reject every recipient: require a directory.
         guard FileManager.default.fileExists(atPath: path) else {
@@ -96,6 +100,22 @@ struct ServeCommand: ParsableCommand {
             if error is StoreError { throw error }
             throw ServeError.failed(error)
         }
+    }
+}
+
+extension ServeCommand {
+    /// Each connection is a file descriptor: raise the soft limit towards the hard one so that
+    /// `--max-connections` is what refuses connections, not a failing accept(2).
+    static func allowOpenFiles(for connections: Int) throws {
+        let needed = rlim_t(connections + 64)  // the database files, the event loops, stdio
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < needed else { return }
+        if limit.rlim_max >= needed {
+            limit.rlim_cur = needed
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 { return }
+        }
+        throw ValidationError(
+            "--max-connections \(connections) needs \(needed) open files, and the limit is \(limit.rlim_max); lower --max-connections or raise the limit (ulimit -n)")
     }
 }
 

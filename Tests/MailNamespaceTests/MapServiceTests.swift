@@ -365,7 +365,7 @@ struct MapServiceTests {
             ("transport", "unknown@Contoso.com", "OK smtp:[10.0.0.5]:2525"),
             ("transport", "someone@fabrikam.com", "OK smtp:"),
             ("transport", "dan@contoso.com", "OK smtp:"),
-            ("transport", "nobody@contoso.local", "NOTFOUND "),
+            ("transport", "nobody@contoso.local", "OK error:5.1.1 User unknown"),
             // Recipient access: the resolver's rejections, DUNNO for everything it accepts.
             ("recipient-access", "Nobody@Contoso.Local", "OK 550 5.1.1 User unknown"),
             ("recipient-access", "alice@contoso.local", "OK DUNNO"),

@@ -109,17 +109,24 @@ import Testing
         #expect(answer(.transport, "bob@fabrikam.com") == "smtp:[10.0.1.25]:2525")
         #expect(answer(.transport, "x@partner.example") == "smtp:mx.partner.example")
         #expect(answer(.transport, "x@example.org") == "smtp:")
-        #expect(answer(.transport, "nobody@contoso.local") == nil)
     }
 
-    @Test("transport with DNS delivery off and no connector: not found (recipient-access has already refused it)")
+    @Test("transport for an address the resolver rejects, once Postfix has accepted it anyway (a contact's target, a bounce): never Postfix's default route")
+    func transportOfRejectedAddresses() {
+        #expect(answer(.transport, "nobody@contoso.local") == "error:5.1.1 User unknown")
+        // A contact's target known to neither system goes the way of its domain (spec row 3).
+        #expect(answer(.transport, "nobody@validated.example") == "smtp:")
+        #expect(answer(.transport, "not an address") == nil)
+    }
+
+    @Test("transport with DNS delivery off and no connector: Postfix's error transport with 5.4.0 (recipient-access has refused it at RCPT)")
     func transportWithoutRoute() throws {
         var w = world
         w.connectors.removeAll { $0.name == "Internet" }
         w.settings.isDNSDeliveryEnabled = false
         let recipients = w.recipients
         let resolver = Resolver(table: w.table)
-        #expect(PostfixMap.transport.answer("x@example.org", resolver: resolver) { recipients[$0.key] } == nil)
+        #expect(PostfixMap.transport.answer("x@example.org", resolver: resolver) { recipients[$0.key] } == "error:5.4.0 no route to destination")
         #expect(PostfixMap.recipientAccess.answer("x@example.org", resolver: resolver) { recipients[$0.key] } == "550 5.4.0 no route to destination")
     }
 

@@ -21,7 +21,10 @@ final class HeldRead {
 
     /// Maps the WAL index of the database at `path`; nil when there is none to map (not WAL).
     init?(databasePath path: String) {
-        let fd = open(path + "-shm", O_RDONLY | O_CLOEXEC)
+        // SQLite names the WAL index after the database file a symlink points to.
+        guard let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        let fd = open(String(cString: real) + "-shm", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var status = stat()
