@@ -15,6 +15,8 @@ import Synchronization
 /// One SQLite connection per event loop, so lookups on different loops never wait for each
 /// other. Each reads through SQLite's page cache (a few MB), not a memory map: a map of a
 /// million-recipient directory would count as this long-lived process's resident memory.
+/// Lookups share a read transaction while nobody commits (`holdReadsBetweenLookups`), ended
+/// every 50 ms by a task on the loop.
 ///
 /// ## Failures
 /// A lookup that fails (the file locked past `busyTimeout`, an I/O error) answers `TEMP`:
