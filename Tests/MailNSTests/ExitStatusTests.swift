@@ -256,10 +256,14 @@ final class WriteLockHolder: @unchecked Sendable {
         let locked = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             DispatchQueue.global().async {
                 var seen = Data()
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let fd = output.fileHandleForReading.fileDescriptor
                 while true {
-                    let chunk = output.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }  // sqlite3 exited (-bail on an error)
-                    seen.append(chunk)
+                    // read(2), not availableData: FileHandle traps on EINTR.
+                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }  // sqlite3 exited (-bail on an error)
+                    seen.append(contentsOf: buffer[0..<n])
                     if String(decoding: seen, as: UTF8.self).contains("locked") { break }
                 }
                 continuation.resume(returning: String(decoding: seen, as: UTF8.self).contains("locked"))
@@ -280,10 +284,10 @@ final class WriteLockHolder: @unchecked Sendable {
         released = true
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
+        while ChildExit.status(of: process) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if ChildExit.status(of: process) == nil {
             process.terminate()
-            process.waitUntilExit()
+            _ = ChildExit.wait(for: process)
         }
     }
 }

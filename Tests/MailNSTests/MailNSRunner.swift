@@ -120,7 +120,7 @@ enum MailNSRunner {
         for (pipe, isOut) in [(outPipe, true), (errPipe, false)] {
             group.enter()
             DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                let data = ChildExit.readToEnd(pipe.fileHandleForReading.fileDescriptor)
                 collected.set(data, isOut: isOut)
                 group.leave()
             }
@@ -130,12 +130,11 @@ enum MailNSRunner {
             process.terminate()
             _ = group.wait(timeout: .now() + 5)
         }
-        process.waitUntilExit()
+        let status = ChildExit.wait(for: process)
         if timedOut {
             throw HarnessError(
                 "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
         }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return RunResult(status: status, stdout: collected.text(isOut: true), stderr: collected.text(isOut: false))
     }
 

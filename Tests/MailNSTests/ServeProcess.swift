@@ -80,18 +80,22 @@ final class BackgroundMailNS: @unchecked Sendable {
     /// when it is still running after `timeout`.
     func waitForExit(timeout: TimeInterval = 60) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { return nil }
+        var status = ChildExit.status(of: process)
+        while status == nil, Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+            status = ChildExit.status(of: process)
+        }
+        guard let status else { return nil }
         // Let the stderr reader drain the pipe.
         try? await Task.sleep(for: .milliseconds(100))
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return status
     }
 
     /// Kills the process if it still runs (SIGKILL, by PID) and reaps it. Safe to call twice.
     func stop() {
-        guard process.isRunning else { return }
+        guard ChildExit.status(of: process) == nil else { return }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = ChildExit.wait(for: process)
     }
 }
 
