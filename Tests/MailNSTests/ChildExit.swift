@@ -4,36 +4,32 @@ import Foundation
 import Glibc
 #endif
 
-/// The exit of a child `Process`, robust to Foundation missing it.
-///
-/// swift-corelibs-foundation learns of a child's exit from a SIGCHLD source that can lose the
-/// race when many children exit at once: `isRunning` then stays true and `waitUntilExit()`
-/// blocks forever on a zombie (seen once in a full parallel run). A child that has been a
-/// zombie for a while is reaped here instead.
+/// Starting, waiting for and reading children in tests, around swift-corelibs-foundation's
+/// rough edges under a full parallel run: FileHandle reads trap on EINTR (read(2) here), and
+/// Process.run() is started one child at a time.
 enum ChildExit {
-    /// nil while the child runs (or Foundation is about to notice its exit); its status once
-    /// it has exited: the exit code, or 128 + the signal that killed it.
+    /// Process.run() is not safe to call from several threads at once in
+    /// swift-corelibs-foundation (a full parallel run crashed inside it): start children one at
+    /// a time.
+    private static let spawnLock = NSLock()
+
+    static func run(_ process: Process) throws {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        try process.run()
+    }
+
+    /// nil while the child runs; its status once it has exited: the exit code, or 128 + the
+    /// signal that killed it.
     static func status(of process: Process) -> Int32? {
-        if !process.isRunning {
-            return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        }
-        let pid = process.processIdentifier
-        guard isZombie(pid) else { return nil }
-        // Give Foundation its chance first: reaping now would race its own waitpid.
-        usleep(500_000)
-        if !process.isRunning { return status(of: process) }
-        var raw: Int32 = 0
-        guard waitpid(pid, &raw, WNOHANG) == pid else { return process.isRunning ? nil : status(of: process) }
-        let signal = raw & 0x7f
-        return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        if process.isRunning { return nil }
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Blocks until the child has exited; its status as `status(of:)` gives it.
     static func wait(for process: Process) -> Int32 {
-        while true {
-            if let status = status(of: process) { return status }
-            usleep(10_000)
-        }
+        process.waitUntilExit()
+        return status(of: process) ?? -1
     }
 
     /// Everything readable from `fd` until EOF, with read(2): FileHandle's readDataToEndOfFile
@@ -47,13 +43,5 @@ enum ChildExit {
             if n <= 0 { return data }
             data.append(contentsOf: buffer[0..<n])
         }
-    }
-
-    private static func isZombie(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        // "pid (comm) S …": the state follows the command name's closing parenthesis.
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }

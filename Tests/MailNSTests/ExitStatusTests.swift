@@ -249,7 +249,7 @@ final class WriteLockHolder: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ChildExit.run(process)
         let holder = WriteLockHolder(process: process, input: input)
 
         input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8))

@@ -112,7 +112,7 @@ enum MailNSRunner {
             process.standardInput = FileHandle.nullDevice
         }
 
-        try process.run()
+        try ChildExit.run(process)
 
         // Drain both pipes at once so a chatty child never blocks on a full pipe.
         let collected = Collected()

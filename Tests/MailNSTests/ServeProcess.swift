@@ -22,7 +22,7 @@ final class BackgroundMailNS: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errPipe
-        try process.run()
+        try ChildExit.run(process)
         // A thread of its own reads stderr with read(2) until EOF. (FileHandle's
         // readabilityHandler traps when a read fails, e.g. EINTR, which crashed whole runs.)
         let handle = errPipe.fileHandleForReading
