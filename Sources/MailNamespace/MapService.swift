@@ -108,7 +108,7 @@ package final class MapService: Service {
             guard let router = table[ObjectIdentifier(loop)] else { preconditionFailure("no router for an event loop of our own group") }
             return PostfixMapResponder(router: router, logger: logger, isVerbose: verbose, answers: answers)
         }
-        logger.info("listening on \(server.endpoint)", metadata: ["database": "\(path)", "maps": "\(PostfixMap.allCases.map(\.rawValue).joined(separator: ","))"])
+        logger.info("listening on \(server.endpoint)", metadata: ["database": "\(path)", "maps": "\(PostfixMap.names(separator: ","))"])
         onListening(server.endpoint)
 
         // Summaries until shutdown is asked for; then stop accepting and close.
@@ -192,7 +192,7 @@ package struct PostfixMapResponder: SocketmapResponder {
     private func answer(_ request: SocketmapRequest) -> SocketmapReply {
         guard let map = PostfixMap(rawValue: request.map) else {
             // A configuration error on the Postfix side: PERM makes Postfix log it and defer.
-            return .permanentFailure("unknown map name '\(request.map)' (mailns serve answers \(PostfixMap.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return .permanentFailure("unknown map name '\(request.map)' (mailns serve answers \(PostfixMap.names()))")
         }
         // Nothing of ours is named by bytes that are not UTF-8.
         guard let key = request.keyText else { return .notFound }

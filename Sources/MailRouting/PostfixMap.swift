@@ -27,18 +27,8 @@ package enum PostfixMap: String, CaseIterable, Sendable {
     /// `check_recipient_access`: the resolver's rejections, `DUNNO` otherwise.
     case recipientAccess = "recipient-access"
 
-    /// The main.cf parameter this map is written for.
-    package var parameter: String {
-        switch self {
-        case .mailboxDomains: "virtual_mailbox_domains"
-        case .relayDomains: "relay_domains"
-        case .mailboxes: "virtual_mailbox_maps"
-        case .relayRecipients: "relay_recipient_maps"
-        case .aliases: "virtual_alias_maps"
-        case .transport: "transport_maps"
-        case .recipientAccess: "smtpd_recipient_restrictions"
-        }
-    }
+    /// Every map name, in order, as `mailns serve` lists them.
+    package static func names(separator: String = ", ") -> String { allCases.map(\.rawValue).joined(separator: separator) }
 
     /// The answer for `key`: a value, or nil for "not found".
     package func answer(

@@ -19,7 +19,7 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Answer Postfix's table lookups over socketmap from the live directory.",
         discussion: """
-            Maps: \(PostfixMapNames.list). `mailns postfix-config` prints the main.cf lines that use them.
+            Maps: \(PostfixMap.names()). `mailns postfix-config` prints the main.cf lines that use them.
             Changes made by other mailns commands are seen by the next lookup. SIGTERM or SIGINT stops
             serving and exits 0. A lookup the directory cannot answer now gets TEMP (Postfix: 451 4.3.0).
             """)
@@ -130,10 +130,6 @@ enum ServeDefaults {
             throw ValidationError(error.description)
         }
     }
-}
-
-enum PostfixMapNames {
-    static var list: String { PostfixMap.allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// `mailns serve` could not start or stopped on an error.
