@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "MailMigrations", path: "Migrations", resources: [.embedInCode("sql")]),
         .target(name: "MailCore"),
+        // util tier: CSV (RFC 4180) and LDIF (RFC 2849) read and written as bytes, no mail words.
+        .target(name: "DirectoryFormats"),
         .target(name: "MailStore", dependencies: ["MailCore", "CSQLite", "MailMigrations"]),
         .target(name: "MailPolicy", dependencies: ["MailCore"]),
         .target(name: "MailRouting", dependencies: ["MailCore"]),
@@ -33,7 +35,7 @@ let package = Package(
         .target(
             name: "MailNamespace",
             dependencies: [
-                "MailCore", "MailStore", "MailPolicy", "MailRouting", "Socketmap",
+                "MailCore", "MailStore", "MailPolicy", "MailRouting", "Socketmap", "DirectoryFormats",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,6 +58,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
+        .testTarget(name: "DirectoryFormatsTests", dependencies: ["DirectoryFormats"]),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailCore"]),
         .testTarget(name: "MailRoutingTests", dependencies: ["MailRouting", "MailCore"]),
         .testTarget(

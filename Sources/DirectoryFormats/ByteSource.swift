@@ -1,0 +1,92 @@
+import Glibc
+
+/// A file (or standard input) read in large chunks, never whole: the readers keep only the
+/// record they are on, so memory stays flat however large the file.
+package final class ByteSource {
+    private let descriptor: Int32
+    private let closesDescriptor: Bool
+    /// Bytes handed out so far, for progress.
+    package private(set) var bytesRead = 0
+    /// The file's size when it is a regular file (nil for a pipe), for an ETA.
+    package let size: Int?
+    /// Where the bytes come from, for messages.
+    package let name: String
+
+    static let chunkSize = 1 << 20
+
+    /// Opens `path`; `-` is standard input.
+    package init(path: String) throws(FormatError) {
+        if path == "-" {
+            descriptor = STDIN_FILENO
+            closesDescriptor = false
+            name = "standard input"
+        } else {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw FormatError(line: nil, "cannot open \(path): \(String(cString: strerror(errno)))") }
+            descriptor = fd
+            closesDescriptor = true
+            name = path
+        }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+            size = Int(info.st_size)
+        } else {
+            size = nil
+        }
+    }
+
+    /// Bytes already in memory (tests, small inputs).
+    package init(bytes: [UInt8], name: String = "input") {
+        descriptor = -1
+        closesDescriptor = false
+        self.name = name
+        size = bytes.count
+        pending = bytes
+    }
+
+    private var pending: [UInt8]?
+
+    deinit {
+        if closesDescriptor { close(descriptor) }
+    }
+
+    /// Appends up to one chunk to `buffer`; false at end of input.
+    func read(appendingTo buffer: inout [UInt8]) throws(FormatError) -> Bool {
+        if let bytes = pending {
+            pending = nil
+            buffer.append(contentsOf: bytes)
+            bytesRead += bytes.count
+            return !bytes.isEmpty
+        }
+        guard descriptor >= 0 else { return false }
+        let start = buffer.count
+        buffer.reserveCapacity(start + Self.chunkSize)
+        var got = 0
+        buffer.append(contentsOf: repeatElement(0, count: Self.chunkSize))
+        while true {
+            got = buffer.withUnsafeMutableBytes { raw in
+                Glibc.read(descriptor, raw.baseAddress! + start, Self.chunkSize)
+            }
+            if got < 0 && errno == EINTR { continue }
+            break
+        }
+        buffer.removeLast(Self.chunkSize - max(got, 0))
+        guard got >= 0 else { throw FormatError(line: nil, "cannot read \(name): \(String(cString: strerror(errno)))") }
+        bytesRead += got
+        return got > 0
+    }
+}
+
+/// Input that cannot be read on at all (a header that makes no sense, a read error). Record
+/// level problems are not errors: the record carries them and the reader goes on.
+package struct FormatError: Error, CustomStringConvertible, Equatable {
+    package let line: Int?
+    package let reason: String
+
+    package init(line: Int?, _ reason: String) {
+        self.line = line
+        self.reason = reason
+    }
+
+    package var description: String { line.map { "line \($0): \(reason)" } ?? reason }
+}
