@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "mailns",
             dependencies: [
-                "MailCore", "MailStore", "MailNamespace", "MailRouting", "Socketmap",
+                "MailCore", "MailStore", "MailNamespace", "MailRouting", "Socketmap", "DirectoryFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -22,6 +22,7 @@ package enum MailMigrations {
         Migration(3, "routing", PackageResources.v0003_routing_sql),
         Migration(4, "postfix", PackageResources.v0004_postfix_sql),
         Migration(5, "route_index", PackageResources.v0005_route_index_sql),
+        Migration(6, "import_keys", PackageResources.v0006_import_keys_sql),
     ]
 
     /// The schema version this binary creates and understands.

@@ -46,6 +46,22 @@ package final class ByteSource {
 
     private var pending: [UInt8]?
 
+    /// The first `count` bytes (fewer at end of input), read without consuming them: the
+    /// next read hands them out again.
+    package func peek(count: Int) throws(FormatError) -> [UInt8] {
+        precondition(bytesRead == 0, "peek after reading")
+        var bytes = pending ?? []
+        while bytes.count < count {
+            let before = bytes.count
+            pending = nil
+            if !(try read(appendingTo: &bytes)) { break }
+            bytesRead -= bytes.count - before
+            if bytes.count == before { break }
+        }
+        pending = bytes
+        return Array(bytes.prefix(count))
+    }
+
     deinit {
         if closesDescriptor { close(descriptor) }
     }

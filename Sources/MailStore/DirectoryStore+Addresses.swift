@@ -19,7 +19,7 @@ extension DirectoryStore {
         SELECT r.id, r.alias, a.id, a.type, a.address, a.is_primary FROM proxy_address AS a
         JOIN recipient AS r ON r.id = a.recipient_id WHERE a.type = ? AND a.address = ?
         """
-    private static let insertAddress = "INSERT INTO proxy_address (recipient_id, type, address, is_primary) VALUES (?, ?, ?, ?)"
+    static let insertAddressRow = "INSERT INTO proxy_address (recipient_id, type, address, is_primary) VALUES (?, ?, ?, ?)"
     private static let setPrimaryFlag = "UPDATE proxy_address SET is_primary = ? WHERE id = ?"
     private static let selectPrimary = "SELECT id, type, address, is_primary FROM proxy_address WHERE recipient_id = ? AND type = ? AND is_primary = 1"
     private static let countOfType = "SELECT count(*) FROM proxy_address WHERE recipient_id = ? AND type = ?"
@@ -117,17 +117,17 @@ extension DirectoryStore {
         if let owner = try owner(db, type: address.type, value: address.value) {
             throw StoreError.refused(takenMessage(owner))
         }
-        try db.cached(insertAddress).bind(recipientID, address.type, address.value, address.isPrimary).run()
+        try db.cached(insertAddressRow).bind(recipientID, address.type, address.value, address.isPrimary).run()
         try recordHistory(db, recipientID: recipientID, alias: alias, action: .added, address: address, actor: actor, batchID: batchID)
     }
 
-    private static func primary(_ db: Connection, recipientID: Int64, type: String) throws -> AddressOwner? {
+    static func primary(_ db: Connection, recipientID: Int64, type: String) throws -> AddressOwner? {
         try db.cached(selectPrimary).bind(recipientID, type).first { row in
             AddressOwner(recipientID: recipientID, alias: "", addressID: row.int64(0), address: proxyAddress(row, from: 1))
         }
     }
 
-    private static func demote(_ db: Connection, _ old: AddressOwner, recipientID: Int64, alias: String, actor: AddressActor, batchID: String) throws {
+    static func demote(_ db: Connection, _ old: AddressOwner, recipientID: Int64, alias: String, actor: AddressActor, batchID: String) throws {
         try db.cached(setPrimaryFlag).bind(false, old.addressID).run()
         var demoted = old.address
         demoted.kind = .secondary
@@ -136,7 +136,7 @@ extension DirectoryStore {
 
     /// Demotes the current primary of the owner's type (the partial unique index allows one
     /// primary at a time, so demote first), then promotes the owner's address.
-    private static func makePrimary(_ db: Connection, _ owner: AddressOwner, alias: String, actor: AddressActor, batchID: String) throws -> ProxyAddress? {
+    static func makePrimary(_ db: Connection, _ owner: AddressOwner, alias: String, actor: AddressActor, batchID: String) throws -> ProxyAddress? {
         let old = try primary(db, recipientID: owner.recipientID, type: owner.address.type)
         if let old { try demote(db, old, recipientID: owner.recipientID, alias: alias, actor: actor, batchID: batchID) }
         try db.cached(setPrimaryFlag).bind(true, owner.addressID).run()
@@ -148,7 +148,7 @@ extension DirectoryStore {
 
     /// Checks a new recipient's address list: no address twice, at most one primary per type;
     /// the first address of a type with no primary becomes primary.
-    static func normalizedAddressList(_ addresses: [ProxyAddress], alias: String) throws -> [ProxyAddress] {
+    package static func normalizedAddressList(_ addresses: [ProxyAddress], alias: String) throws -> [ProxyAddress] {
         var seen: Set<String> = []
         var primaries: [String: ProxyAddress] = [:]
         for address in addresses {

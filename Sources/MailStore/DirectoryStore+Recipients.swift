@@ -233,7 +233,7 @@ extension DirectoryStore {
     }
 
     /// The rules of spec §1 that are about one recipient's own fields.
-    static func validate(_ r: Recipient) throws {
+    package static func validate(_ r: Recipient) throws {
         do {
             try RecipientAlias.validate(r.alias)
         } catch {

@@ -3,7 +3,6 @@ import MailCore
 extension DirectoryStore {
     private static let demotePrimary = "UPDATE proxy_address SET is_primary = 0 WHERE recipient_id = ? AND type = ? AND is_primary = 1"
     private static let promoteAddress = "UPDATE proxy_address SET is_primary = 1 WHERE recipient_id = ? AND type = ? AND address = ?"
-    private static let insertStampedAddress = "INSERT INTO proxy_address (recipient_id, type, address, is_primary) VALUES (?, ?, ?, ?)"
     private static let setStampingPolicy = """
         UPDATE recipient SET stamped_by_policy_id = (SELECT id FROM recipient_policy WHERE name = ?) WHERE id = ?
         """
@@ -25,7 +24,7 @@ extension DirectoryStore {
                 precondition(db.changes == 1, "promoted address \(promoted) is not the recipient's")
             }
             for address in stamp.added {
-                try db.cached(insertStampedAddress).bind(id, address.type, address.value, address.isPrimary).run()
+                try db.cached(insertAddressRow).bind(id, address.type, address.value, address.isPrimary).run()
             }
             if stamp.updatesStampingPolicy {
                 try db.cached(setStampingPolicy).bind(stamp.policy, id).run()

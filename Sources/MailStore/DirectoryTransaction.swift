@@ -4,6 +4,11 @@ import MailCore
 package struct RecipientRecord: Sendable {
     package let id: Int64
     package var recipient: Recipient
+
+    package init(id: Int64, recipient: Recipient) {
+        self.id = id
+        self.recipient = recipient
+    }
 }
 
 /// What a policy stamps on one recipient, as the store writes it (built by the caller from a

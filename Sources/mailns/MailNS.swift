@@ -14,6 +14,7 @@ struct MailNS: ParsableCommand {
         subcommands: [
             Init.self, DomainCommand.self, RecipientCommand.self, AddressCommand.self, PolicyCommand.self, ConnectorCommand.self,
             SettingsCommand.self, ResolveCommand.self, DoctorCommand.self, ServeCommand.self, PostfixConfigCommand.self,
+            ImportCommand.self, ExportCommand.self,
         ]
     )
 
@@ -32,6 +33,8 @@ struct MailNS: ParsableCommand {
         } catch let error as TemplateError {
             fail(error.description, status: .dataError)
         } catch let error as FilterError {
+            fail(error.description, status: .dataError)
+        } catch let error as ImportFileError {
             fail(error.description, status: .dataError)
         } catch let error as ServeError {
             fail(error.description, status: .osError)

@@ -187,6 +187,33 @@ final class Progress {
         drew = true
     }
 
+    /// Import's progress: records so far and their rate, the ETA from the file's size.
+    func update(records: Int, bytes: Int, totalBytes: Int?) {
+        guard isTerminal else { return }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.2 else { return }
+        lastDraw = now
+        let elapsed = max(now.timeIntervalSince(start), 0.001)
+        let rate = Double(records) / elapsed
+        var line = "\r\(label): \(records) records, \(Int(rate))/s"
+        if let totalBytes, totalBytes > 0, bytes > 0 {
+            let fraction = min(Double(bytes) / Double(totalBytes), 1)
+            let width = 24
+            let filled = Int(fraction * Double(width))
+            line += " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+            line += String(format: " %.0f%%, ETA %.0fs", fraction * 100, elapsed / fraction - elapsed)
+        }
+        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+        drew = true
+    }
+
+    /// Clears the bar so a message can take the line; the next update draws it again.
+    func clearLine() {
+        guard isTerminal, drew else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        lastDraw = .distantPast
+    }
+
     func finish() {
         if drew { FileHandle.standardError.write(Data("\n".utf8)) }
     }

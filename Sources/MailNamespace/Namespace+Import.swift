@@ -1,0 +1,514 @@
+import DirectoryFormats
+import MailCore
+import MailPolicy
+import MailStore
+
+/// Options of one `mailns import`.
+package struct ImportOptions: Sendable {
+    /// Which organisation the records come from (the recipients' `source`, the history's actor).
+    package var source: String?
+    /// The kind of every record; nil: `mailnsKind`, else `objectClass` (contact or not) decides.
+    package var kind: RecipientKind?
+    /// The attribute records are matched on: `mailNickname` (the alias), `objectGUID` or any column.
+    package var key = "mailNickname"
+    package var dryRun = false
+    /// All or nothing: one rejected record rolls the whole import back.
+    package var atomic = false
+    /// Whether new recipients are policy-managed (`--no-policy` turns it off).
+    package var policyManaged = true
+    /// Records per transaction.
+    package var batchSize = 10_000
+
+    package init() {}
+
+    var keysOnAlias: Bool { key.lowercased() == "mailnickname" }
+}
+
+/// A record that was not imported: where it starts, why, and its bytes as written.
+package struct ImportRejection: Sendable {
+    package let line: Int
+    package let reason: String
+    package let raw: [UInt8]
+
+    package var description: String { "line \(line): \(reason)" }
+}
+
+/// The merge report of a dry run: what collides between the file and the directory and
+/// within the file, and the primary address each new recipient would get.
+package struct MergeReport: Sendable {
+    package struct Collision: Sendable {
+        /// The file's line.
+        package let line: Int
+        /// What collides: the alias, the address or the display name (with its company).
+        package let value: String
+        /// The directory's recipient, or the earlier line of the file, it collides with.
+        package let with: String
+    }
+
+    package struct NewPrimary: Sendable {
+        package let line: Int
+        package let alias: String
+        package let primary: String?
+        /// The policy's address was taken and a numeric suffix used (john.doe2@…).
+        package let suffixed: Bool
+        package let policy: String
+    }
+
+    /// File against directory: a record's key names an existing recipient (it would update).
+    package var sameAlias: [Collision] = []
+    /// File against directory: an address another recipient holds (it would be rejected).
+    package var sameAddress: [Collision] = []
+    /// File against directory: a new record with the display name of a recipient in the same company.
+    package var sameDisplayName: [Collision] = []
+    /// Within the file: a key, an address or a display name (same company) a record repeats.
+    package var fileSameKey: [Collision] = []
+    package var fileSameAddress: [Collision] = []
+    package var fileSameDisplayName: [Collision] = []
+    /// New policy-managed recipients and the primary their policy would give them.
+    package var newPrimaries: [NewPrimary] = []
+}
+
+/// What an import did (or, dry, would do).
+package struct ImportSummary: Sendable {
+    package var dryRun = false
+    package var atomic = false
+    package var batchID = ""
+    package var format: DirectoryFileFormat = .csv
+    package var created = 0
+    package var updated = 0
+    package var unchanged = 0
+    package var rejected = 0
+    /// Rejections, first ones (the reject file has them all).
+    package var rejections: [ImportRejection] = []
+    package var unknownAttributes: [String] = []
+    /// Recipients that got addresses from their policy in this run.
+    package var stamped = 0
+    /// Imported recipients their policy could not give addresses.
+    package var policyFailures: [(alias: String, reason: String)] = []
+    /// `--atomic` with a rejection: nothing was written.
+    package var rolledBack = false
+    /// Dry runs only.
+    package var report: MergeReport?
+
+    /// How many rejections the summary keeps; the reject file and `onReject` see every one.
+    package static let keptRejections = 1_000
+}
+
+extension Namespace {
+    /// Imports the records `reader` yields (spec: issue 6). A record whose key exists updates
+    /// that recipient (attributes it speaks for replaced, addresses added, never removed); a
+    /// new key creates one. A record that cannot be imported is rejected with its line and the
+    /// reason, and the records around it are imported. When two records claim one key or
+    /// address, the first is imported. Batches of `batchSize` records commit one transaction
+    /// each (an interrupted import leaves whole batches, and a re-run finds them unchanged);
+    /// new and updated policy-managed recipients are stamped by their policy in the same
+    /// transaction. A dry run writes nothing and fills the merge report.
+    ///
+    /// `progress(bytes, records)` is called after each batch; `onReject` with every rejection,
+    /// in file order, as it is found.
+    package func importRecipients(
+        _ reader: ImportReader, _ options: ImportOptions,
+        progress: (Int, Int) -> Void = { _, _ in }, onReject: @escaping (ImportRejection) -> Void = { _ in }
+    ) throws -> ImportSummary {
+        let run = ImportRun(reader: reader, options: options, onReject: onReject)
+        run.summary.unknownAttributes = reader.unknownAttributes
+        if options.dryRun {
+            try directory.transaction(writing: false) { tx in
+                run.loadDisplayNames(tx)
+                while let batch = try run.readBatch() {
+                    try run.process(batch, tx)
+                    progress(reader.bytesRead, run.records)
+                }
+            }
+        } else if options.atomic {
+            do {
+                try directory.transaction(writing: true) { tx in
+                    while let batch = try run.readBatch() {
+                        try run.process(batch, tx)
+                        progress(reader.bytesRead, run.records)
+                    }
+                    if run.summary.rejected > 0 { throw RollBack() }
+                }
+            } catch is RollBack {
+                run.summary.rolledBack = true
+            }
+        } else {
+            while let batch = try run.readBatch() {
+                let before = run.summary
+                do {
+                    try directory.transaction(writing: true) { tx in try run.process(batch, tx) }
+                } catch {
+                    // The batch rolled back: its counts and claims did not happen.
+                    run.summary = before
+                    throw error
+                }
+                progress(reader.bytesRead, run.records)
+            }
+        }
+        run.summary.unknownAttributes = reader.unknownAttributes
+        if run.summary.rolledBack {
+            run.summary.created = 0
+            run.summary.updated = 0
+            run.summary.stamped = 0
+        }
+        return run.summary
+    }
+}
+
+private struct RollBack: Error {}
+
+/// The state of one import: claims of keys and addresses across batches, counts, the report.
+private final class ImportRun {
+    let reader: ImportReader
+    let options: ImportOptions
+    let onReject: (ImportRejection) -> Void
+    var summary = ImportSummary()
+    var records = 0
+    let actor: AddressActor
+    let keyName: String
+    /// Keys and addresses (type:address, lower-cased) that imported records claimed, by
+    /// hash, with the line that claimed them. Hashes keep a million-record file's claims in
+    /// tens of MB; two different keys sharing a 64-bit hash is far below any real chance.
+    var claimedKeys: [Int: Int32] = [:]
+    var claimedAddresses: [Int: Int32] = [:]
+    /// Dry runs: addresses new records would hold (key → alias), so policy plans see them taken.
+    var plannedAddresses: [String: String] = [:]
+    /// Dry runs: display name and company (lower-cased) → the directory's alias, and the file's first line.
+    var directoryDisplayNames: [String: String] = [:]
+    var fileDisplayNames: [String: Int] = [:]
+    let stamper = Stamper()
+
+    init(reader: ImportReader, options: ImportOptions, onReject: @escaping (ImportRejection) -> Void) {
+        self.reader = reader
+        self.options = options
+        self.onReject = onReject
+        actor = .import(source: options.source)
+        keyName = options.keysOnAlias ? "mailNickname" : options.key
+        summary.dryRun = options.dryRun
+        summary.atomic = options.atomic
+        summary.format = reader.format
+        summary.batchID = DirectoryStore.makeBatchID()
+        if options.dryRun { summary.report = MergeReport() }
+    }
+
+    func readBatch() throws(FormatError) -> [ImportEntry]? {
+        var batch: [ImportEntry] = []
+        batch.reserveCapacity(min(options.batchSize, 10_000))
+        while batch.count < options.batchSize, let entry = try reader.next() { batch.append(entry) }
+        return batch.isEmpty ? nil : batch
+    }
+
+    func loadDisplayNames(_ tx: DirectoryTransaction) {
+        guard let rows = try? tx.displayNames() else { return }
+        for row in rows { directoryDisplayNames[Self.displayKey(row.displayName, row.company)] = row.alias }
+    }
+
+    static func displayKey(_ name: String, _ company: String?) -> String {
+        name.lowercased() + "\u{1}" + (company ?? "").lowercased()
+    }
+
+    // MARK: - One batch
+
+    func process(_ batch: [ImportEntry], _ tx: DirectoryTransaction) throws {
+        var toStamp: [(record: RecipientRecord, line: Int, isNew: Bool)] = []
+        for entry in batch {
+            records += 1
+            switch try importOne(entry, tx) {
+            case .rejected(let reason):
+                reject(entry, reason)
+            case .created(let record):
+                summary.created += 1
+                if record.recipient.isPolicyManaged { toStamp.append((record, entry.line, true)) }
+            case .updated(let record):
+                summary.updated += 1
+                if record.recipient.isPolicyManaged { toStamp.append((record, entry.line, false)) }
+            case .unchanged:
+                summary.unchanged += 1
+            }
+        }
+        try stamp(toStamp, tx)
+    }
+
+    private enum Outcome {
+        case rejected(String)
+        case created(RecipientRecord)
+        case updated(RecipientRecord)
+        case unchanged
+    }
+
+    private func reject(_ entry: ImportEntry, _ reason: String) {
+        summary.rejected += 1
+        let rejection = ImportRejection(line: entry.line, reason: reason, raw: Array(entry.raw))
+        if summary.rejections.count < ImportSummary.keptRejections { summary.rejections.append(rejection) }
+        onReject(rejection)
+    }
+
+    private func importOne(_ entry: ImportEntry, _ tx: DirectoryTransaction) throws -> Outcome {
+        if let problem = entry.problem { return .rejected(problem) }
+        let candidate: Candidate
+        switch Candidate.make(entry, options) {
+        case .failure(let reason): return .rejected(reason.text)
+        case .success(let made): candidate = made
+        }
+        let line = Int32(clamping: entry.line)
+        let keyHash = candidate.keyValue.lowercased().hashValue
+        if let first = claimedKeys[keyHash] {
+            summary.report?.fileSameKey.append(.init(line: entry.line, value: candidate.keyValue, with: "line \(first)"))
+            return .rejected("\(keyName) \(candidate.keyValue) is also on line \(first); the first record with it is imported")
+        }
+        let addressHashes = candidate.addresses.map { ($0.type + ":" + $0.key).hashValue }
+        for (address, hash) in zip(candidate.addresses, addressHashes) {
+            if let first = claimedAddresses[hash] {
+                summary.report?.fileSameAddress.append(.init(line: entry.line, value: address.description, with: "line \(first)"))
+                return .rejected("address \(address) is also on line \(first); the first record with it is imported")
+            }
+        }
+
+        // Which recipient the record is.
+        let existing: RecipientRecord?
+        if options.keysOnAlias {
+            existing = try tx.recipient(alias: candidate.recipient.alias)
+        } else {
+            existing = try tx.recipient(importKey: options.key, value: candidate.keyValue)
+            if existing == nil, let other = try tx.recipient(alias: candidate.recipient.alias) {
+                return .rejected("alias \(candidate.recipient.alias) belongs to recipient \(other.recipient.alias), which no earlier import matched on \(keyName) \(candidate.keyValue)")
+            }
+        }
+        for address in candidate.addresses {
+            if let owner = try tx.addressOwner(type: address.type, value: address.value), owner.id != existing?.id {
+                summary.report?.sameAddress.append(.init(line: entry.line, value: address.description, with: owner.alias))
+                return .rejected("address \(address) belongs to recipient \(owner.alias)")
+            }
+        }
+
+        let outcome: Outcome
+        if let existing {
+            let fields: Recipient
+            switch candidate.merged(into: existing.recipient, options) {
+            case .failure(let reason): return .rejected(reason.text)
+            case .success(let merged): fields = merged
+            }
+            summary.report?.sameAlias.append(.init(line: entry.line, value: candidate.keyValue, with: existing.recipient.alias))
+            if options.dryRun {
+                outcome = Self.wouldChange(existing.recipient, fields, candidate.addresses) ? .updated(RecipientRecord(id: existing.id, recipient: fields)) : .unchanged
+            } else {
+                let (record, change) = try tx.updateImported(
+                    existing, fields: fields, addresses: candidate.addresses, key: candidate.storedKey, actor: actor, batchID: summary.batchID)
+                outcome = change == .updated ? .updated(record) : .unchanged
+            }
+        } else {
+            if options.dryRun {
+                noteDisplayName(candidate.recipient, line: entry.line)
+                for address in candidate.addresses { plannedAddresses[address.key] = candidate.recipient.alias }
+                outcome = .created(RecipientRecord(id: -1, recipient: candidate.recipient))
+            } else {
+                outcome = .created(try tx.createImported(candidate.recipient, key: candidate.storedKey, actor: actor, batchID: summary.batchID))
+            }
+        }
+        claimedKeys[keyHash] = line
+        for hash in addressHashes { claimedAddresses[hash] = line }
+        return outcome
+    }
+
+    /// Whether updating `old` to `fields` with `addresses` would write anything (dry runs).
+    private static func wouldChange(_ old: Recipient, _ fields: Recipient, _ addresses: [ProxyAddress]) -> Bool {
+        var compared = fields
+        compared.alias = old.alias
+        compared.stampedByPolicy = old.stampedByPolicy
+        compared.addresses = old.addresses
+        if compared != old { return true }
+        for address in addresses {
+            guard let have = old.addresses.first(where: { $0.type == address.type && $0.key == address.key }) else { return true }
+            if address.isPrimary && !have.isPrimary && !old.isPolicyManaged { return true }
+        }
+        return false
+    }
+
+    private func noteDisplayName(_ recipient: Recipient, line: Int) {
+        guard let name = recipient.attributes[.displayName] else { return }
+        let company = recipient.attributes[.company]
+        let key = Self.displayKey(name, company)
+        let shown = company.map { "\(name) (\($0))" } ?? name
+        if let alias = directoryDisplayNames[key] {
+            summary.report?.sameDisplayName.append(.init(line: line, value: shown, with: alias))
+        }
+        if let first = fileDisplayNames[key] {
+            summary.report?.fileSameDisplayName.append(.init(line: line, value: shown, with: "line \(first)"))
+        } else {
+            fileDisplayNames[key] = line
+        }
+    }
+
+    // MARK: - Policies
+
+    /// Stamps new and updated policy-managed recipients with their winning policy, as
+    /// `policy apply` would, in the batch's transaction; a dry run records the primaries.
+    private func stamp(_ batch: [(record: RecipientRecord, line: Int, isNew: Bool)], _ tx: DirectoryTransaction) throws {
+        guard !batch.isEmpty else { return }
+        let set = try PolicySet(try tx.policies())
+        var claimed: [String: String] = [:]
+        var stamps: [AddressStamp] = []
+        for (record, line, isNew) in batch {
+            guard let winner = set.winner(for: record.recipient) else { continue }
+            let plan = try stamper.plan(for: record.recipient, under: winner) { key in
+                if let alias = claimed[key] ?? plannedAddresses[key], alias != record.recipient.alias { return alias }
+                return try tx.owner(ofAddress: key, otherThan: record.id < 0 ? nil : record.id)
+            }
+            if let failure = plan.failure {
+                summary.policyFailures.append((record.recipient.alias, failure))
+                continue
+            }
+            if isNew && options.dryRun {
+                let primary = plan.added.first { $0.isSMTP && $0.isPrimary }?.value ?? plan.promoted?.value
+                    ?? record.recipient.primaryAddress()?.value
+                summary.report?.newPrimaries.append(
+                    .init(line: line, alias: record.recipient.alias, primary: primary, suffixed: !plan.collisions.isEmpty, policy: plan.policy))
+            }
+            guard !plan.isEmpty else { continue }
+            if plan.changesAddresses { summary.stamped += 1 }
+            for address in plan.added {
+                claimed[address.key] = record.recipient.alias
+                if options.dryRun { plannedAddresses[address.key] = record.recipient.alias }
+            }
+            stamps.append(Namespace.stamp(plan, for: record))
+        }
+        if !options.dryRun { try tx.write(stamps, batchID: summary.batchID) }
+    }
+}
+
+/// Why a record cannot be imported, as the message says it.
+private struct Refusal: Error {
+    let text: String
+    init(_ text: String) { self.text = text }
+}
+
+/// A record turned into a recipient, checked against everything that does not need the
+/// directory.
+private struct Candidate {
+    var recipient: Recipient
+    var addresses: [ProxyAddress]
+    var keyValue: String
+    /// The import key to remember (nil when records are matched on the alias).
+    var storedKey: (name: String, value: String)?
+    let entry: ImportEntry
+    let kindGiven: Bool
+
+    static func make(_ entry: ImportEntry, _ options: ImportOptions) -> Result<Candidate, Refusal> {
+        func single(_ name: String, _ shown: String) -> Result<String?, Refusal> {
+            guard let values = entry.values[name] else { return .success(nil) }
+            if values.count > 1 { return .failure(Refusal("\(shown) has \(values.count) values; it takes one")) }
+            return .success(values[0])
+        }
+        guard let alias = entry.value("mailnickname") else {
+            return .failure(Refusal("the required field mailNickname (the alias) is missing"))
+        }
+        if (entry.values["mailnickname"]?.count ?? 0) > 1 { return .failure(Refusal("mailNickname has more than one value")) }
+        do {
+            try RecipientAlias.validate(alias)
+        } catch {
+            return .failure(Refusal(error.description))
+        }
+        var keyValue = alias
+        var storedKey: (name: String, value: String)?
+        if !options.keysOnAlias {
+            guard let value = entry.value(options.key.lowercased()) else {
+                return .failure(Refusal("the required field \(options.key) (the key records are matched on) is missing"))
+            }
+            keyValue = value
+            storedKey = (options.key, value)
+        }
+
+        // Kind: --kind, else our own column, else objectClass.
+        var kind = RecipientKind.mailbox
+        var kindGiven = false
+        if let forced = options.kind {
+            kind = forced
+            kindGiven = true
+        } else if let text = entry.value("mailnskind") {
+            guard let parsed = RecipientKind(rawValue: text.lowercased()) else {
+                return .failure(Refusal("mailnsKind \(text) is not mailbox, contact or remote"))
+            }
+            kind = parsed
+            kindGiven = true
+        } else if let classes = entry.values["objectclass"] {
+            kind = classes.contains { $0.lowercased() == "contact" } ? .contact : .mailbox
+            kindGiven = true
+        }
+
+        var attributes: [RecipientAttribute: String] = [:]
+        for attribute in RecipientAttribute.allCases {
+            switch single(attribute.adName.lowercased(), attribute.adName) {
+            case .failure(let refusal): return .failure(refusal)
+            case .success(let value): if let value { attributes[attribute] = value }
+            }
+        }
+
+        var target: EmailAddress?
+        if let text = entry.value("targetaddress") {
+            // AD stores targetAddress with its type: SMTP:jane@partner.example.
+            var bare = Substring(text)
+            if bare.lowercased().hasPrefix("smtp:") { bare = bare.dropFirst(5) }
+            do {
+                target = try EmailAddress(parsing: String(bare))
+            } catch {
+                return .failure(Refusal("targetAddress \(text): \(error.reason)"))
+            }
+        }
+
+        var addresses: [ProxyAddress] = []
+        for text in entry.values["proxyaddresses"] ?? [] {
+            do {
+                addresses.append(try ProxyAddress(parsing: text))
+            } catch {
+                return .failure(Refusal(error.description))
+            }
+        }
+
+        var policyManaged = options.policyManaged
+        if let text = entry.value("mailnspolicymanaged") {
+            switch text.lowercased() {
+            case "true", "yes", "1": policyManaged = true
+            case "false", "no", "0": policyManaged = false
+            default: return .failure(Refusal("mailnsPolicyManaged \(text) is not TRUE or FALSE"))
+            }
+        }
+        let source = options.source ?? entry.value("mailnssource")
+        var recipient = Recipient(
+            alias: alias, kind: kind, attributes: attributes, targetAddress: target, isPolicyManaged: policyManaged, source: source)
+        do {
+            recipient.addresses = try DirectoryStore.normalizedAddressList(addresses, alias: alias)
+            try DirectoryStore.validate(recipient)
+        } catch let error as StoreError {
+            return .failure(Refusal(error.description))
+        } catch {
+            return .failure(Refusal(String(describing: error)))
+        }
+        return .success(Candidate(recipient: recipient, addresses: addresses, keyValue: keyValue, storedKey: storedKey, entry: entry, kindGiven: kindGiven))
+    }
+
+    /// The existing recipient with this record's fields: attributes the record speaks for
+    /// replaced (an empty CSV field clears), kind and target when the record gives them, the
+    /// source when given; the policy-managed flag stays unless the record sets it.
+    func merged(into old: Recipient, _ options: ImportOptions) -> Result<Recipient, Refusal> {
+        var updated = old
+        for attribute in RecipientAttribute.allCases where entry.speaksFor.contains(attribute.adName.lowercased()) {
+            updated.attributes[attribute] = recipient.attributes[attribute]
+        }
+        if kindGiven { updated.kind = recipient.kind }
+        if entry.speaksFor.contains("targetaddress") {
+            updated.targetAddress = recipient.targetAddress
+        } else if updated.kind != .contact {
+            updated.targetAddress = nil  // no longer a contact: nothing to forward to
+        }
+        if let source = recipient.source { updated.source = source }
+        if entry.value("mailnspolicymanaged") != nil { updated.isPolicyManaged = recipient.isPolicyManaged }
+        do {
+            try DirectoryStore.validate(updated)
+        } catch let error as StoreError {
+            return .failure(Refusal(error.description))
+        } catch {
+            return .failure(Refusal(String(describing: error)))
+        }
+        return .success(updated)
+    }
+}

@@ -1,0 +1,113 @@
+import MailCore
+
+/// What an import did to one existing recipient.
+package enum ImportUpdate: Sendable, Equatable {
+    case unchanged
+    case updated
+}
+
+extension DirectoryTransaction {
+    private static let selectByImportKey = "SELECT r.alias FROM import_key AS k JOIN recipient AS r ON r.id = k.recipient_id WHERE k.name = ? AND k.value = ?"
+    private static let insertImportKey = "INSERT OR IGNORE INTO import_key (name, value, recipient_id) VALUES (?, ?, ?)"
+    private static let selectAddressOwner = """
+        SELECT r.id, r.alias FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id WHERE a.type = ? AND a.address = ?
+        """
+    private static let selectDisplayNames = "SELECT alias, display_name, company FROM recipient WHERE display_name IS NOT NULL"
+
+    /// The recipient an earlier import matched on key `name` (not the alias) with `value`.
+    package func recipient(importKey name: String, value: String) throws -> RecipientRecord? {
+        guard let alias = try db.cached(Self.selectByImportKey).bind(name, value).first({ $0.text(0) }) else { return nil }
+        return try recipient(alias: alias)
+    }
+
+    /// Who holds the proxy address `type:value` (any letter case): id and alias, or nil.
+    package func addressOwner(type: String, value: String) throws -> (id: Int64, alias: String)? {
+        try db.cached(Self.selectAddressOwner).bind(type, value).first { ($0.int64(0), $0.text(1)) }
+    }
+
+    /// Every recipient with a display name, for the merge report's "same display name in the
+    /// same company" check (one scan, not one per record).
+    package func displayNames() throws -> [(alias: String, displayName: String, company: String?)] {
+        try db.cached(Self.selectDisplayNames).map { ($0.text(0), $0.text(1), $0.optionalText(2)) }
+    }
+
+    /// Creates an imported recipient with its addresses and their history lines. The caller
+    /// has checked it: fields valid (`DirectoryStore.validate`), addresses normalised
+    /// (`normalizedAddressList`) and free, alias free. `key` is remembered for the next import
+    /// when it is not the alias.
+    package func createImported(
+        _ recipient: Recipient, key: (name: String, value: String)?, actor: AddressActor, batchID: String
+    ) throws -> RecipientRecord {
+        precondition(isWriting, "createImported in a read transaction")
+        var row = recipient
+        row.stampedByPolicy = nil
+        try db.cached(DirectoryStore.insertRecipient).bind(DirectoryStore.rowValues(row)).run()
+        let id = db.lastInsertRowID
+        for address in row.addresses {
+            try db.cached(DirectoryStore.insertAddressRow).bind(id, address.type, address.value, address.isPrimary).run()
+        }
+        for address in row.addresses {
+            try DirectoryStore.recordHistory(db, recipientID: id, alias: row.alias, action: .added, address: address, actor: actor, batchID: batchID, at: timestamp)
+        }
+        if let key { try db.cached(Self.insertImportKey).bind(key.name, key.value, id).run() }
+        return RecipientRecord(id: id, recipient: row)
+    }
+
+    /// Brings an existing recipient in line with an imported record: `fields` replaces its
+    /// attributes, kind, target, source and policy-managed flag (the caller merged them);
+    /// each of `addresses` it lacks is added, never one removed. A primary in the file becomes
+    /// primary unless the recipient is policy-managed: then its policy owns the primary
+    /// (Exchange's rule), and the file's primary is kept as a secondary, so a re-import after
+    /// the policy ran changes nothing. Returns the recipient as it now is.
+    package func updateImported(
+        _ existing: RecipientRecord, fields: Recipient, addresses: [ProxyAddress], key: (name: String, value: String)?,
+        actor: AddressActor, batchID: String
+    ) throws -> (record: RecipientRecord, change: ImportUpdate) {
+        precondition(isWriting, "updateImported in a read transaction")
+        let id = existing.id
+        var current = existing.recipient
+        var changed = false
+        var updated = fields
+        updated.alias = current.alias
+        updated.stampedByPolicy = current.stampedByPolicy
+        updated.addresses = current.addresses
+        if updated != current {
+            try db.cached(DirectoryStore.updateRecipient).bind(DirectoryStore.rowValues(updated) + [id]).run()
+            current = updated
+            changed = true
+        }
+        let alias = current.alias
+        let policyOwnsPrimary = current.isPolicyManaged
+        for address in addresses {
+            if let have = current.addresses.firstIndex(where: { $0.type == address.type && $0.key == address.key }) {
+                guard address.isPrimary, !current.addresses[have].isPrimary, !policyOwnsPrimary else { continue }
+                guard let owner = try DirectoryStore.owner(db, type: address.type, value: address.value) else { continue }
+                try DirectoryStore.makePrimary(db, owner, alias: alias, actor: actor, batchID: batchID)
+                for index in current.addresses.indices where current.addresses[index].type == address.type {
+                    current.addresses[index].kind = index == have ? .primary : .secondary
+                }
+                changed = true
+                continue
+            }
+            var toInsert = address
+            let primary = current.addresses.firstIndex { $0.type == address.type && $0.isPrimary }
+            if primary == nil {
+                toInsert.kind = .primary
+            } else if address.isPrimary && !policyOwnsPrimary, let primary,
+                let old = try DirectoryStore.primary(db, recipientID: id, type: address.type)
+            {
+                try DirectoryStore.demote(db, old, recipientID: id, alias: alias, actor: actor, batchID: batchID)
+                current.addresses[primary].kind = .secondary
+            } else {
+                toInsert.kind = .secondary
+            }
+            try db.cached(DirectoryStore.insertAddressRow).bind(id, toInsert.type, toInsert.value, toInsert.isPrimary).run()
+            try DirectoryStore.recordHistory(db, recipientID: id, alias: alias, action: .added, address: toInsert, actor: actor, batchID: batchID, at: timestamp)
+            current.addresses.append(toInsert)
+            changed = true
+        }
+        if let key { try db.cached(Self.insertImportKey).bind(key.name, key.value, id).run() }
+        current.addresses.sort(by: DirectoryStore.isOrderedBefore)
+        return (RecipientRecord(id: id, recipient: current), changed ? .updated : .unchanged)
+    }
+}

@@ -1,0 +1,281 @@
+import ArgumentParser
+import DirectoryFormats
+import Foundation
+import MailCore
+import MailNamespace
+import MailStore
+
+extension DirectoryFileFormat: ExpressibleByArgument {}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load recipients from a CSV (csvde) or LDIF (ldifde) file: create new ones, update existing ones by key.",
+        discussion: """
+            A record whose key exists updates that recipient: the attributes it speaks for are replaced, \
+            its addresses added (never removed). A record that cannot be imported is rejected with its line \
+            and the reason, and the records around it are imported; --reject-file gets every rejected record \
+            in the file's own format, ready to fix and import again. Policy-managed recipients that were \
+            created or changed get their policy's addresses in the same run. Exit 0 when nothing was \
+            rejected, 65 otherwise.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: ArgumentHelp("The file to read; - reads standard input.", valueName: "file")) var file: String
+    @Option(help: "csv or ldif (default: from the file's extension, else its first line).") var format: DirectoryFileFormat?
+    @Option(help: "Which organisation the records come from (the recipients' source).") var source: String?
+    @Option(help: "The kind of every record (default: mailnsKind, else objectClass: contact or mailbox).") var kind: RecipientKind?
+    @Option(help: "The attribute records are matched on: mailNickname, objectGUID or any column.") var key = "mailNickname"
+    @Flag(help: "Write nothing; print the merge report: collisions with the directory and within the file, and the addresses policies would give.")
+    var dryRun = false
+    @Flag(help: "All or nothing: any rejected record rolls the whole import back.") var atomic = false
+    @Option(help: ArgumentHelp("Write rejected records here, with their line and reason.", valueName: "path")) var rejectFile: String?
+    @Flag(help: "New recipients are not managed by recipient policies.") var noPolicy = false
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if dryRun && atomic { throw ValidationError("--dry-run writes nothing; --atomic has nothing to roll back") }
+        if let source, source.isEmpty || source.count > DirectoryStore.maximumSourceLength {
+            throw ValidationError("--source must be 1 to \(DirectoryStore.maximumSourceLength) characters")
+        }
+        if key.isEmpty || key.count > 64 { throw ValidationError("--key must name an attribute") }
+    }
+
+    func run() throws {
+        let reader: ImportReader
+        do {
+            reader = try ImportReader(try ByteSource(path: file), format: format, keyAttribute: key)
+        } catch {
+            throw ImportFileError(file: file, error: error)
+        }
+        if !reader.unknownAttributes.isEmpty && !output.json {
+            FileHandle.standardError.write(Data("mailns: \(file): ignoring unknown columns: \(reader.unknownAttributes.joined(separator: ", "))\n".utf8))
+        }
+        var options = ImportOptions()
+        options.source = source
+        options.kind = kind
+        options.key = key
+        options.dryRun = dryRun
+        options.atomic = atomic
+        options.policyManaged = !noPolicy
+
+        let rejects = try rejectFile.map { try RejectFileWriter(path: $0, reader: reader) }
+        let progress = Progress(label: dryRun ? "import (dry run)" : "import")
+        let quiet = output.json
+        let summary: ImportSummary
+        do {
+            summary = try store.namespace().importRecipients(reader, options) { bytes, records in
+                progress.update(records: records, bytes: bytes, totalBytes: reader.size)
+            } onReject: { rejection in
+                rejects?.write(rejection)
+                if !quiet && !dryRun {
+                    progress.clearLine()
+                    FileHandle.standardError.write(Data("mailns: \(file) \(rejection.description)\n".utf8))
+                }
+            }
+        } catch let error as FormatError {
+            progress.finish()
+            throw ImportFileError(file: file, error: error)
+        }
+        progress.finish()
+        try rejects?.close()
+
+        if output.json {
+            try Output.printJSON(ImportSummaryJSON(summary, file: file, rejectFile: summary.rejected > 0 ? rejectFile : nil))
+        } else {
+            if let report = summary.report { Self.printReport(report, summary) }
+            for failure in summary.policyFailures { print("error: \(failure.alias): \(failure.reason)") }
+            print(Self.summaryLine(summary, file: file, rejectFile: rejectFile))
+        }
+        if summary.rejected > 0 || !summary.policyFailures.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
+    }
+
+    static func summaryLine(_ s: ImportSummary, file: String, rejectFile: String?) -> String {
+        let rejected = s.rejected > 0 && rejectFile != nil ? " (written to \(rejectFile!))" : ""
+        if s.dryRun {
+            return "dry run of \(file): would create \(s.created), update \(s.updated), leave \(s.unchanged) unchanged, reject \(s.rejected)\(rejected); nothing written"
+        }
+        if s.rolledBack {
+            return "\(file): \(s.rejected) rejected\(rejected); --atomic: nothing imported"
+        }
+        let stamped = s.stamped > 0 ? "; \(s.stamped) given policy addresses" : ""
+        return "imported \(file): \(s.created) created, \(s.updated) updated, \(s.unchanged) unchanged, \(s.rejected) rejected\(rejected)\(stamped) (batch \(s.batchID))"
+    }
+
+    static func printReport(_ report: MergeReport, _ summary: ImportSummary) {
+        print("Merge report (dry run: nothing written)")
+        func group(_ title: String, _ items: [MergeReport.Collision], _ render: (MergeReport.Collision) -> String) {
+            print("\n\(title): \(items.count)")
+            for item in items { print("  line \(item.line): \(render(item))") }
+        }
+        print("\nAgainst the directory")
+        group("  same alias (the record updates that recipient)", report.sameAlias) { "\($0.value) = recipient \($0.with)" }
+        group("  same address (the record is rejected)", report.sameAddress) { "\($0.value) belongs to \($0.with)" }
+        group("  same display name in the same company", report.sameDisplayName) { "\($0.value) = recipient \($0.with)" }
+        print("\nWithin the file (the first record is imported, the later ones rejected)")
+        group("  same key", report.fileSameKey) { "\($0.value), first on \($0.with)" }
+        group("  same address", report.fileSameAddress) { "\($0.value), first on \($0.with)" }
+        group("  same display name in the same company (both imported)", report.fileSameDisplayName) { "\($0.value), first on \($0.with)" }
+        let suffixed = report.newPrimaries.filter(\.suffixed)
+        print("\nNew recipients and the primary address their policy gives: \(report.newPrimaries.count), suffixed: \(suffixed.count)")
+        for item in report.newPrimaries {
+            print("  line \(item.line): \(item.alias) -> \(item.primary.map { "SMTP:\($0)" } ?? "(no SMTP address)") [\(item.policy)]\(item.suffixed ? " SUFFIXED" : "")")
+        }
+        print("\nRejected: \(summary.rejected)")
+        for rejection in summary.rejections { print("  \(rejection.description)") }
+        if summary.rejected > summary.rejections.count { print("  … and \(summary.rejected - summary.rejections.count) more") }
+        print("")
+    }
+}
+
+/// A file import cannot read on: which file, where, why.
+struct ImportFileError: Error, CustomStringConvertible {
+    let file: String
+    let error: FormatError
+    var description: String { "\(file): \(error.description); nothing imported" }
+}
+
+/// The reject file: every rejected record in the input's own format, its line and reason
+/// beside it (CSV: a `mailnsRejectReason` column, which import ignores; LDIF: a comment).
+final class RejectFileWriter {
+    private let handle: FileHandle
+    private let path: String
+    private let format: DirectoryFileFormat
+    private var buffer: [UInt8] = []
+    private let addsColumn: Bool
+
+    init(path: String, reader: ImportReader) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw ValidationError("cannot create the reject file \(path)") }
+        self.handle = handle
+        self.path = path
+        format = reader.format
+        let header = reader.header.map { String(decoding: $0, as: UTF8.self) }
+        addsColumn = !(header?.lowercased().contains("mailnsrejectreason") ?? false)
+        if let headerBytes = reader.header {
+            buffer += headerBytes
+            if addsColumn { buffer += Array(",mailnsRejectReason".utf8) }
+            buffer.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    func write(_ rejection: ImportRejection) {
+        switch format {
+        case .csv:
+            buffer += rejection.raw
+            if addsColumn { buffer += Array(("," + CSVWriter.field(rejection.description)).utf8) }
+            buffer.append(UInt8(ascii: "\n"))
+        case .ldif:
+            buffer += Array("# \(rejection.description.replacingOccurrences(of: "\n", with: " "))\n".utf8)
+            buffer += rejection.raw
+            buffer += Array("\n\n".utf8)
+        }
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    private func flush() {
+        handle.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        flush()
+        try handle.close()
+    }
+}
+
+struct ImportSummaryJSON: Encodable {
+    struct Rejection: Encodable {
+        let line: Int
+        let reason: String
+    }
+    struct Failure: Encodable {
+        let alias: String
+        let reason: String
+    }
+    struct Collision: Encodable {
+        let line: Int
+        let value: String
+        let with: String
+        init(_ c: MergeReport.Collision) {
+            line = c.line
+            value = c.value
+            with = c.with
+        }
+    }
+    struct NewPrimary: Encodable {
+        let line: Int
+        let alias: String
+        let primary: String?
+        let suffixed: Bool
+        let policy: String
+    }
+    struct Report: Encodable {
+        let sameAlias, sameAddress, sameDisplayName, fileSameKey, fileSameAddress, fileSameDisplayName: [Collision]
+        let newPrimaries: [NewPrimary]
+        init(_ r: MergeReport) {
+            sameAlias = r.sameAlias.map(Collision.init)
+            sameAddress = r.sameAddress.map(Collision.init)
+            sameDisplayName = r.sameDisplayName.map(Collision.init)
+            fileSameKey = r.fileSameKey.map(Collision.init)
+            fileSameAddress = r.fileSameAddress.map(Collision.init)
+            fileSameDisplayName = r.fileSameDisplayName.map(Collision.init)
+            newPrimaries = r.newPrimaries.map { NewPrimary(line: $0.line, alias: $0.alias, primary: $0.primary, suffixed: $0.suffixed, policy: $0.policy) }
+        }
+    }
+    let file: String
+    let format: String
+    let dryRun: Bool
+    let atomic: Bool
+    let rolledBack: Bool
+    let batch: String?
+    let created, updated, unchanged, rejected, stamped: Int
+    let rejections: [Rejection]
+    let rejectFile: String?
+    let unknownColumns: [String]
+    let policyFailures: [Failure]
+    let report: Report?
+
+    init(_ s: ImportSummary, file: String, rejectFile: String?) {
+        self.file = file
+        format = s.format.rawValue
+        dryRun = s.dryRun
+        atomic = s.atomic
+        rolledBack = s.rolledBack
+        batch = s.dryRun || s.rolledBack ? nil : s.batchID
+        created = s.created
+        updated = s.updated
+        unchanged = s.unchanged
+        rejected = s.rejected
+        stamped = s.stamped
+        rejections = s.rejections.map { Rejection(line: $0.line, reason: $0.reason) }
+        self.rejectFile = rejectFile
+        unknownColumns = s.unknownAttributes
+        policyFailures = s.policyFailures.map { Failure(alias: $0.alias, reason: $0.reason) }
+        report = s.report.map(Report.init)
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the directory's recipients as CSV or LDIF, in the form import reads back.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "csv (default) or ldif.") var format: DirectoryFileFormat = .csv
+    @Option(help: "Only recipients from this organisation (their source).") var source: String?
+
+    func run() throws {
+        var buffer = ""
+        buffer.reserveCapacity(1 << 17)
+        let out = FileHandle.standardOutput
+        try store.namespace().export(format: format, source: source) { text in
+            buffer += text
+            if buffer.utf8.count > 1 << 16 {
+                out.write(Data(buffer.utf8))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        out.write(Data(buffer.utf8))
+    }
+}
