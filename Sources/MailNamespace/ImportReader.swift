@@ -18,42 +18,79 @@ package enum DirectoryFileFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// One record of an import file, whatever its format: values by lower-cased attribute name.
+/// The attributes `mailns import` reads, each with a fixed slot in an `ImportEntry`; anything
+/// else is reported once and ignored. The `mailns…` names are ours: export writes them so
+/// that `export | import` keeps what AD attributes cannot say (mailbox or remote, source, the
+/// policy flag), and `mailnsRejectReason` is the column a reject file adds.
+package enum ImportField {
+    static let mailNickname = 0
+    /// `RecipientAttribute.allCases[i]` is slot `firstAttribute + i`.
+    static let firstAttribute = 1
+    static let targetAddress = firstAttribute + RecipientAttribute.allCases.count
+    static let proxyAddresses = targetAddress + 1
+    static let objectClass = targetAddress + 2
+    static let objectGUID = targetAddress + 3
+    static let dn = targetAddress + 4
+    static let changetype = targetAddress + 5
+    static let mailnsKind = targetAddress + 6
+    static let mailnsSource = targetAddress + 7
+    static let mailnsPolicyManaged = targetAddress + 8
+    static let rejectReason = targetAddress + 9
+    /// A `--key` column that is none of the above.
+    static let customKey = targetAddress + 10
+    static let count = customKey + 1
+
+    /// Lower-cased names by slot (the custom key has none).
+    static let names: [String] =
+        ["mailnickname"] + RecipientAttribute.allCases.map { $0.adName.lowercased() }
+        + ["targetaddress", "proxyaddresses", "objectclass", "objectguid", "dn", "changetype",
+           "mailnskind", "mailnssource", "mailnspolicymanaged", "mailnsrejectreason", ""]
+    static let slots: [String: Int] = Dictionary(uniqueKeysWithValues: names.enumerated().dropLast().map { ($1, $0) })
+    /// The reject file's column, as written.
+    static let rejectReasonColumn = "mailnsRejectReason"
+
+    /// The slot of attribute `lowercased`, given the lower-cased `--key`.
+    static func slot(_ lowercased: String, key: String) -> Int? {
+        slots[lowercased] ?? (lowercased == key ? customKey : nil)
+    }
+
+    static func isMultiValued(_ slot: Int) -> Bool { slot == proxyAddresses || slot == objectClass }
+}
+
+/// One record of an import file, whatever its format: values by `ImportField` slot.
 package struct ImportEntry {
     /// The physical line the record starts on.
     package let line: Int
     /// The record's bytes as written, for the reject file.
     package let raw: ArraySlice<UInt8>
-    package var values: [String: [String]] = [:]
-    /// Attributes the record speaks for, which replace the recipient's: in CSV every column
-    /// (an empty field clears), in LDIF the attributes the record holds (ldifde leaves out
-    /// empty ones, so an absent attribute says nothing).
-    package var speaksFor: Set<String>
+    /// Single values by slot (nil: absent or empty).
+    var values: [String?]
+    var proxyAddresses: [String] = []
+    var objectClasses: [String] = []
+    /// Slots the record speaks for, which replace the recipient's: in CSV every column (an
+    /// empty field clears), in LDIF the attributes the record holds (ldifde leaves out empty
+    /// ones, so an absent attribute says nothing). Bit i is slot i.
+    var speaksFor: UInt64
     /// Why it cannot be imported whatever the directory holds (bad syntax, bad UTF-8).
     package var problem: String?
 
-    package func value(_ name: String) -> String? { values[name]?.first }
-}
+    init(line: Int, raw: ArraySlice<UInt8>, speaksFor: UInt64, problem: String?) {
+        self.line = line
+        self.raw = raw
+        self.speaksFor = speaksFor
+        self.problem = problem
+        values = problem == nil ? Array(repeating: nil, count: ImportField.count) : []
+    }
 
-/// Attribute names `mailns import` reads (lower-cased); anything else is reported once and
-/// ignored. The `mailns…` names are ours: export writes them so that `export | import`
-/// keeps what AD attributes cannot say (mailbox or remote, source, the policy flag), and
-/// `mailnsRejectReason` is the column a reject file adds.
-enum ImportAttributes {
-    static let multiValued: Set<String> = ["proxyaddresses", "objectclass"]
-    static let binary: Set<String> = ["objectguid"]
-    static let known: Set<String> = Set(
-        RecipientAttribute.allCases.map { $0.adName.lowercased() }
-            + ["mailnickname", "targetaddress", "proxyaddresses", "objectclass", "objectguid", "dn", "changetype",
-               "mailnskind", "mailnssource", "mailnspolicymanaged", rejectReason])
-    static let rejectReason = "mailnsrejectreason"
-    /// The reject file's column, as written.
-    static let rejectReasonColumn = "mailnsRejectReason"
+    func speaks(for slot: Int) -> Bool { speaksFor & (1 << UInt64(slot)) != 0 }
+    func value(_ slot: Int) -> String? { values[slot] }
 }
 
 /// Reads an import file record by record, CSV or LDIF, into `ImportEntry` values.
 package final class ImportReader {
     package let format: DirectoryFileFormat
+    private var keyName: String { keySlot == ImportField.customKey ? customKeyName : ImportField.names[keySlot] }
+    private var customKeyName = ""
     /// Columns (CSV) or attributes (LDIF, as met so far) that import does not know.
     package private(set) var unknownAttributes: [String] = []
     /// The CSV header line as written, for the reject file.
@@ -61,8 +98,10 @@ package final class ImportReader {
     private let source: ByteSource
     private var csv: CSVReader?
     private var ldif: LDIFReader?
-    private var columns: [String] = []
-    private var columnSet: Set<String> = []
+    /// Each CSV column's slot, nil for columns import ignores.
+    private var columnSlots: [Int?] = []
+    private var columnNames: [String] = []
+    private var csvSpeaksFor: UInt64 = 0
     private var seenUnknown: Set<String> = []
 
     /// Opens `source` as `format`, or the format its name or first bytes say. For CSV, reads
@@ -70,6 +109,9 @@ package final class ImportReader {
     /// stops here, before anything is imported.
     package init(_ source: ByteSource, format: DirectoryFileFormat?, keyAttribute: String) throws(FormatError) {
         self.source = source
+        let key = keyAttribute.lowercased()
+        keySlot = ImportField.slot(key, key: key)!
+        customKeyName = key
         if let format = format ?? DirectoryFileFormat(fileName: source.name) {
             self.format = format
         } else {
@@ -92,10 +134,11 @@ package final class ImportReader {
                     throw FormatError(line: first.line, "column \(trimmed) appears twice in the header (columns \(earlier + 1) and \(index + 1))")
                 }
                 position[lower] = index
-                columns.append(lower)
-                if !ImportAttributes.known.contains(lower) && lower != keyAttribute.lowercased() { unknownAttributes.append(trimmed) }
+                let slot = ImportField.slot(lower, key: key)
+                columnSlots.append(slot)
+                columnNames.append(trimmed)
+                if let slot { csvSpeaksFor |= 1 << UInt64(slot) } else { unknownAttributes.append(trimmed) }
             }
-            columnSet = Set(columns)
             if position["mailnickname"] == nil {
                 throw FormatError(line: first.line, "the header has no mailNickname column: every recipient needs an alias")
             }
@@ -105,10 +148,10 @@ package final class ImportReader {
         case .ldif:
             ldif = LDIFReader(source)
         }
-        self.keyAttribute = keyAttribute.lowercased()
     }
 
-    private let keyAttribute: String
+    /// The slot records are matched on.
+    package let keySlot: Int
 
     /// Bytes of the file consumed so far and its size when known, for progress.
     package var bytesRead: Int { csv?.bytesRead ?? ldif?.bytesRead ?? 0 }
@@ -133,60 +176,70 @@ package final class ImportReader {
     }
 
     private func entry(_ record: CSVRecord) -> ImportEntry {
-        var entry = ImportEntry(line: record.line, raw: record.raw, speaksFor: columnSet, problem: record.problem)
+        var entry = ImportEntry(line: record.line, raw: record.raw, speaksFor: csvSpeaksFor, problem: record.problem)
         guard entry.problem == nil else { return entry }
-        guard record.count == columns.count else {
-            entry.problem = "\(record.count) fields, but the header has \(columns.count) columns"
+        guard record.count == columnSlots.count else {
+            entry.problem = "\(record.count) fields, but the header has \(columnSlots.count) columns"
+            entry.values = []
             return entry
         }
-        entry.values.reserveCapacity(columns.count)
-        for (index, name) in columns.enumerated() {
+        for (index, slot) in columnSlots.enumerated() {
+            guard let slot else { continue }
             guard let text = record.text(index) else {
-                entry.problem = "field \(name == keyAttribute ? keyAttribute : displayName(name)) is not valid UTF-8"
+                entry.problem = "field \(columnNames[index]) is not valid UTF-8"
                 return entry
             }
             if text.isEmpty { continue }
-            if ImportAttributes.multiValued.contains(name) {
+            if ImportField.isMultiValued(slot) {
+                // csvde writes a multi-valued attribute's values separated by semicolons.
                 let parts = text.split(separator: ";").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
-                if !parts.isEmpty { entry.values[name] = parts }
-            } else if ImportAttributes.binary.contains(name) {
-                entry.values[name] = [Self.csvBinary(text)]
+                if slot == ImportField.proxyAddresses { entry.proxyAddresses = parts } else { entry.objectClasses = parts }
+            } else if slot == ImportField.objectGUID {
+                entry.values[slot] = Self.csvBinary(text)
             } else {
-                entry.values[name] = [text]
+                entry.values[slot] = text
             }
         }
         return entry
     }
 
     private func entry(_ record: LDIFRecord) -> ImportEntry {
-        var entry = ImportEntry(line: record.line, raw: record.raw, speaksFor: [], problem: record.problem)
+        var entry = ImportEntry(line: record.line, raw: record.raw, speaksFor: 0, problem: record.problem)
         guard entry.problem == nil else { return entry }
         for value in record.values {
-            let name = value.name.lowercased()
+            let lower = value.name.lowercased()
+            guard let slot = ImportField.slot(lower, key: keyName) else {
+                if seenUnknown.insert(lower).inserted { unknownAttributes.append(value.name) }
+                continue
+            }
             let text: String
-            if ImportAttributes.binary.contains(name) {
-                text = value.text.flatMap { $0.allSatisfy(\.isASCII) && !$0.isEmpty ? $0 : nil } ?? Self.hex(value.bytes)
+            if slot == ImportField.objectGUID {
+                // ldifde writes GUIDs as base64 of 16 raw bytes; printable text stays as written.
+                let printable = !value.bytes.isEmpty && value.bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+                text = printable ? String(decoding: value.bytes, as: UTF8.self) : Self.hex(value.bytes)
             } else if let decoded = value.text {
                 text = decoded
             } else {
                 entry.problem = "line \(value.line): the value of \(value.name) is not valid UTF-8"
                 return entry
             }
-            if !ImportAttributes.known.contains(name) && name != keyAttribute {
-                if seenUnknown.insert(name).inserted { unknownAttributes.append(value.name) }
-                continue
+            entry.speaksFor |= 1 << UInt64(slot)
+            if text.isEmpty { continue }
+            if slot == ImportField.proxyAddresses {
+                entry.proxyAddresses.append(text)
+            } else if slot == ImportField.objectClass {
+                entry.objectClasses.append(text)
+            } else if entry.values[slot] != nil && slot != ImportField.dn {
+                entry.problem = "line \(value.line): \(value.name) has more than one value; it takes one"
+                return entry
+            } else {
+                entry.values[slot] = text
             }
-            entry.speaksFor.insert(name)
-            if !text.isEmpty { entry.values[name, default: []].append(text) }
         }
-        if let changeType = entry.value("changetype"), changeType.lowercased() != "add" {
+        if let changeType = entry.value(ImportField.changetype), changeType.lowercased() != "add" {
             entry.problem = "changetype \(changeType) is not something import does: it reads records to add (or update by key)"
         }
         return entry
-    }
-
-    private func displayName(_ lower: String) -> String {
-        RecipientAttribute(adName: lower)?.adName ?? lower
     }
 
     /// csvde writes binary values as `X'0a1b…'`.

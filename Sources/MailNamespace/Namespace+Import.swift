@@ -166,11 +166,10 @@ private final class ImportRun {
     var records = 0
     let actor: AddressActor
     let keyName: String
-    /// Keys and addresses (type:address, lower-cased) that imported records claimed, by
-    /// hash, with the line that claimed them. Hashes keep a million-record file's claims in
-    /// tens of MB; two different keys sharing a 64-bit hash is far below any real chance.
-    var claimedKeys: [Int: Int32] = [:]
-    var claimedAddresses: [Int: Int32] = [:]
+    /// Keys and addresses (type:address) that imported records claimed, by 64-bit hash, with
+    /// the line that claimed them: a million-record file's claims in about 50 MB. Two
+    /// different keys sharing a hash is far below any real chance (about 10⁻⁷ for 3 million).
+    var claims = ClaimTable()
     /// Dry runs: addresses new records would hold (key → alias), so policy plans see them taken.
     var plannedAddresses: [String: String] = [:]
     /// Dry runs: display name and company (lower-cased) → the directory's alias, and the file's first line.
@@ -246,19 +245,19 @@ private final class ImportRun {
     private func importOne(_ entry: ImportEntry, _ tx: DirectoryTransaction) throws -> Outcome {
         if let problem = entry.problem { return .rejected(problem) }
         let candidate: Candidate
-        switch Candidate.make(entry, options) {
+        switch Candidate.make(entry, options, keySlot: reader.keySlot) {
         case .failure(let reason): return .rejected(reason.text)
         case .success(let made): candidate = made
         }
-        let line = Int32(clamping: entry.line)
-        let keyHash = candidate.keyValue.lowercased().hashValue
-        if let first = claimedKeys[keyHash] {
+        let line = UInt32(clamping: entry.line)
+        let keyHash = ClaimTable.hash("k", candidate.keyValue)
+        if let first = claims[keyHash] {
             summary.report?.fileSameKey.append(.init(line: entry.line, value: candidate.keyValue, with: "line \(first)"))
             return .rejected("\(keyName) \(candidate.keyValue) is also on line \(first); the first record with it is imported")
         }
-        let addressHashes = candidate.addresses.map { ($0.type + ":" + $0.key).hashValue }
+        let addressHashes = candidate.addresses.map { ClaimTable.hash($0.type, $0.value) }
         for (address, hash) in zip(candidate.addresses, addressHashes) {
-            if let first = claimedAddresses[hash] {
+            if let first = claims[hash] {
                 summary.report?.fileSameAddress.append(.init(line: entry.line, value: address.description, with: "line \(first)"))
                 return .rejected("address \(address) is also on line \(first); the first record with it is imported")
             }
@@ -305,8 +304,8 @@ private final class ImportRun {
                 outcome = .created(try tx.createImported(candidate.recipient, key: candidate.storedKey, actor: actor, batchID: summary.batchID))
             }
         }
-        claimedKeys[keyHash] = line
-        for hash in addressHashes { claimedAddresses[hash] = line }
+        claims[keyHash] = line
+        for hash in addressHashes { claims[hash] = line }
         return outcome
     }
 
@@ -393,16 +392,10 @@ private struct Candidate {
     let entry: ImportEntry
     let kindGiven: Bool
 
-    static func make(_ entry: ImportEntry, _ options: ImportOptions) -> Result<Candidate, Refusal> {
-        func single(_ name: String, _ shown: String) -> Result<String?, Refusal> {
-            guard let values = entry.values[name] else { return .success(nil) }
-            if values.count > 1 { return .failure(Refusal("\(shown) has \(values.count) values; it takes one")) }
-            return .success(values[0])
-        }
-        guard let alias = entry.value("mailnickname") else {
+    static func make(_ entry: ImportEntry, _ options: ImportOptions, keySlot: Int) -> Result<Candidate, Refusal> {
+        guard let alias = entry.value(ImportField.mailNickname) else {
             return .failure(Refusal("the required field mailNickname (the alias) is missing"))
         }
-        if (entry.values["mailnickname"]?.count ?? 0) > 1 { return .failure(Refusal("mailNickname has more than one value")) }
         do {
             try RecipientAlias.validate(alias)
         } catch {
@@ -410,8 +403,8 @@ private struct Candidate {
         }
         var keyValue = alias
         var storedKey: (name: String, value: String)?
-        if !options.keysOnAlias {
-            guard let value = entry.value(options.key.lowercased()) else {
+        if keySlot != ImportField.mailNickname {
+            guard let value = entry.value(keySlot) else {
                 return .failure(Refusal("the required field \(options.key) (the key records are matched on) is missing"))
             }
             keyValue = value
@@ -424,27 +417,24 @@ private struct Candidate {
         if let forced = options.kind {
             kind = forced
             kindGiven = true
-        } else if let text = entry.value("mailnskind") {
+        } else if let text = entry.value(ImportField.mailnsKind) {
             guard let parsed = RecipientKind(rawValue: text.lowercased()) else {
                 return .failure(Refusal("mailnsKind \(text) is not mailbox, contact or remote"))
             }
             kind = parsed
             kindGiven = true
-        } else if let classes = entry.values["objectclass"] {
-            kind = classes.contains { $0.lowercased() == "contact" } ? .contact : .mailbox
+        } else if !entry.objectClasses.isEmpty {
+            kind = entry.objectClasses.contains { $0.lowercased() == "contact" } ? .contact : .mailbox
             kindGiven = true
         }
 
-        var attributes: [RecipientAttribute: String] = [:]
-        for attribute in RecipientAttribute.allCases {
-            switch single(attribute.adName.lowercased(), attribute.adName) {
-            case .failure(let refusal): return .failure(refusal)
-            case .success(let value): if let value { attributes[attribute] = value }
-            }
+        var attributes: [RecipientAttribute: String] = Dictionary(minimumCapacity: 8)
+        for (offset, attribute) in RecipientAttribute.allCases.enumerated() {
+            if let value = entry.values[ImportField.firstAttribute + offset] { attributes[attribute] = value }
         }
 
         var target: EmailAddress?
-        if let text = entry.value("targetaddress") {
+        if let text = entry.value(ImportField.targetAddress) {
             // AD stores targetAddress with its type: SMTP:jane@partner.example.
             var bare = Substring(text)
             if bare.lowercased().hasPrefix("smtp:") { bare = bare.dropFirst(5) }
@@ -456,7 +446,7 @@ private struct Candidate {
         }
 
         var addresses: [ProxyAddress] = []
-        for text in entry.values["proxyaddresses"] ?? [] {
+        for text in entry.proxyAddresses {
             do {
                 addresses.append(try ProxyAddress(parsing: text))
             } catch {
@@ -465,14 +455,14 @@ private struct Candidate {
         }
 
         var policyManaged = options.policyManaged
-        if let text = entry.value("mailnspolicymanaged") {
+        if let text = entry.value(ImportField.mailnsPolicyManaged) {
             switch text.lowercased() {
             case "true", "yes", "1": policyManaged = true
             case "false", "no", "0": policyManaged = false
             default: return .failure(Refusal("mailnsPolicyManaged \(text) is not TRUE or FALSE"))
             }
         }
-        let source = options.source ?? entry.value("mailnssource")
+        let source = options.source ?? entry.value(ImportField.mailnsSource)
         var recipient = Recipient(
             alias: alias, kind: kind, attributes: attributes, targetAddress: target, isPolicyManaged: policyManaged, source: source)
         do {
@@ -491,17 +481,17 @@ private struct Candidate {
     /// source when given; the policy-managed flag stays unless the record sets it.
     func merged(into old: Recipient, _ options: ImportOptions) -> Result<Recipient, Refusal> {
         var updated = old
-        for attribute in RecipientAttribute.allCases where entry.speaksFor.contains(attribute.adName.lowercased()) {
+        for (offset, attribute) in RecipientAttribute.allCases.enumerated() where entry.speaks(for: ImportField.firstAttribute + offset) {
             updated.attributes[attribute] = recipient.attributes[attribute]
         }
         if kindGiven { updated.kind = recipient.kind }
-        if entry.speaksFor.contains("targetaddress") {
+        if entry.speaks(for: ImportField.targetAddress) {
             updated.targetAddress = recipient.targetAddress
         } else if updated.kind != .contact {
             updated.targetAddress = nil  // no longer a contact: nothing to forward to
         }
         if let source = recipient.source { updated.source = source }
-        if entry.value("mailnspolicymanaged") != nil { updated.isPolicyManaged = recipient.isPolicyManaged }
+        if entry.value(ImportField.mailnsPolicyManaged) != nil { updated.isPolicyManaged = recipient.isPolicyManaged }
         do {
             try DirectoryStore.validate(updated)
         } catch let error as StoreError {
@@ -510,5 +500,69 @@ private struct Candidate {
             return .failure(Refusal(String(describing: error)))
         }
         return .success(updated)
+    }
+}
+
+/// An open-addressing hash table from 64-bit hashes to line numbers: 12 bytes a slot, against
+/// about 50 for a Dictionary of Strings.
+struct ClaimTable {
+    private var hashes: [UInt64] = Array(repeating: 0, count: 1 << 12)
+    private var lines: [UInt32] = Array(repeating: 0, count: 1 << 12)
+    private var count = 0
+
+    /// FNV-1a over `prefix`, a separator and `text` with ASCII letters folded (SQLite's NOCASE
+    /// folds exactly those), then a 64-bit finaliser; never 0, which marks an empty slot.
+    static func hash(_ prefix: String, _ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in prefix.utf8 {
+            h = (h ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        h = (h ^ 0x1F) &* 0x100_0000_01b3
+        for byte in text.utf8 {
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            h = (h ^ UInt64(folded)) &* 0x100_0000_01b3
+        }
+        h ^= h >> 33
+        h = h &* 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        h = h &* 0xc4ce_b9fe_1a85_ec53
+        h ^= h >> 33
+        return h == 0 ? 1 : h
+    }
+
+    subscript(hash: UInt64) -> UInt32? {
+        get {
+            let mask = hashes.count - 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while hashes[slot] != 0 {
+                if hashes[slot] == hash { return lines[slot] }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
+        set {
+            guard let line = newValue else { preconditionFailure("claims are never removed") }
+            if (count + 1) * 4 > hashes.count * 3 { grow() }
+            let mask = hashes.count - 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while hashes[slot] != 0 && hashes[slot] != hash { slot = (slot + 1) & mask }
+            if hashes[slot] == 0 { count += 1 }
+            hashes[slot] = hash
+            lines[slot] = line
+        }
+    }
+
+    private mutating func grow() {
+        let oldHashes = hashes
+        let oldLines = lines
+        hashes = Array(repeating: 0, count: oldHashes.count * 2)
+        lines = Array(repeating: 0, count: oldHashes.count * 2)
+        let mask = hashes.count - 1
+        for (index, hash) in oldHashes.enumerated() where hash != 0 {
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while hashes[slot] != 0 { slot = (slot + 1) & mask }
+            hashes[slot] = hash
+            lines[slot] = oldLines[index]
+        }
     }
 }

@@ -261,6 +261,13 @@ extension DirectoryStore {
         if value.isEmpty {
             throw StoreError.refused("\(field) of \(alias) is empty; leave it out instead")
         }
+        // Printable ASCII, most values of a bulk import: no control character, one scalar a byte.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            if value.utf8.count > maximum {
+                throw StoreError.refused("\(field) of \(alias) is \(value.utf8.count) characters long; the directory allows \(maximum)")
+            }
+            return
+        }
         let length = value.unicodeScalars.count
         if length > maximum {
             throw StoreError.refused("\(field) of \(alias) is \(length) characters long; the directory allows \(maximum)")

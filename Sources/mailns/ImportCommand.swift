@@ -31,6 +31,7 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "All or nothing: any rejected record rolls the whole import back.") var atomic = false
     @Option(help: ArgumentHelp("Write rejected records here, with their line and reason.", valueName: "path")) var rejectFile: String?
     @Flag(help: "New recipients are not managed by recipient policies.") var noPolicy = false
+    @Option(help: "Records per transaction: a crash keeps whole batches, a re-run finishes the job.") var batchSize = 10_000
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -39,6 +40,7 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("--source must be 1 to \(DirectoryStore.maximumSourceLength) characters")
         }
         if key.isEmpty || key.count > 64 { throw ValidationError("--key must name an attribute") }
+        if !(1...1_000_000).contains(batchSize) { throw ValidationError("--batch-size must be 1 to 1000000") }
     }
 
     func run() throws {
@@ -58,6 +60,7 @@ struct ImportCommand: ParsableCommand {
         options.dryRun = dryRun
         options.atomic = atomic
         options.policyManaged = !noPolicy
+        options.batchSize = batchSize
 
         let rejects = try rejectFile.map { try RejectFileWriter(path: $0, reader: reader) }
         let progress = Progress(label: dryRun ? "import (dry run)" : "import")

@@ -1,0 +1,295 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mailns import` and `mailns export` as an operator runs them after a merger.
+@Suite("mailns import")
+struct ImportCommandTests {
+    let sandbox: Sandbox
+
+    init() async throws {
+        sandbox = try Sandbox()
+        try await sandbox.ok("domain", "add", "contoso.com", "--type", "shared")
+        try await sandbox.ok("domain", "add", "fabrikam.com", "--type", "authoritative")
+        // Somebody already in the directory, whose address a record may try to take.
+        try await sandbox.ok("recipient", "add", "owner", "--no-policy", "--address", "SMTP:taken@fabrikam.com")
+    }
+
+    static let header = "DN,objectClass,mailNickname,givenName,sn,displayName,company,proxyAddresses"
+
+    func write(_ name: String, _ text: String) throws { try write(name, Data(text.utf8)) }
+    func write(_ name: String, _ data: Data) throws { try data.write(to: sandbox.directory.appendingPathComponent(name)) }
+
+    /// `import FILE --json …`: status and the summary.
+    func importing(_ file: String, _ extra: String...) async throws -> (status: Int32, summary: [String: Any]) {
+        let result = try await sandbox.raw(["import", file, "--json", "--db", sandbox.database.path] + extra)
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let summary = try #require(parsed as? [String: Any], "no JSON summary: \(result)")
+        return (result.status, summary)
+    }
+
+    func rejections(_ summary: [String: Any]) -> [(line: Int, reason: String)] {
+        (summary["rejections"] as? [[String: Any]] ?? []).map { ($0["line"] as? Int ?? 0, $0["reason"] as? String ?? "") }
+    }
+
+    func aliases() async throws -> [String] {
+        try await sandbox.array("recipient", "list", "--json").compactMap { $0["alias"] as? String }
+    }
+
+    func addresses(_ alias: String) async throws -> [String] {
+        try await sandbox.object("recipient", "show", alias, "--json")["addresses"] as? [String] ?? []
+    }
+
+    struct Malformed: CustomStringConvertible, Sendable {
+        let name: String
+        let file: String
+        let bytes: [UInt8]
+        let line: Int
+        let reason: String
+        var description: String { name }
+    }
+
+    /// Each one bad record between good ones (`good1` before, `good2` after, unless the bad
+    /// one must be last); the reason and the line are asserted, and the good ones imported.
+    static let malformed: [Malformed] = {
+        func csv(_ name: String, _ bad: String, line: Int = 3, reason: String, last: Bool = false) -> Malformed {
+            let good1 = "\"CN=G1\",user,good1,Gina,One,Gina One,Fabrikam,SMTP:good1@fabrikam.com"
+            let good2 = "\"CN=G2\",user,good2,Gus,Two,Gus Two,Fabrikam,SMTP:good2@fabrikam.com"
+            let text = last ? [header, good1, good2, bad].joined(separator: "\n") : [header, good1, bad, good2].joined(separator: "\n") + "\n"
+            return Malformed(name: name, file: "bad.csv", bytes: Array(text.utf8), line: line, reason: reason)
+        }
+        func ldif(_ name: String, _ bad: [UInt8], line: Int, reason: String) -> Malformed {
+            let good1 = "dn: CN=G1\nmailNickname: good1\nproxyAddresses: SMTP:good1@fabrikam.com\n\n"
+            let good2 = "\ndn: CN=G2\nmailNickname: good2\nproxyAddresses: SMTP:good2@fabrikam.com\n"
+            return Malformed(name: name, file: "bad.ldf", bytes: Array(("version: 1\n\n" + good1).utf8) + bad + Array(good2.utf8), line: line, reason: reason)
+        }
+        let longName = String(repeating: "x", count: 257)
+        return [
+            csv("missing alias", "\"CN=X\",user,,No,Alias,,Fabrikam,SMTP:x@fabrikam.com", reason: "required field mailNickname"),
+            csv("invalid address", "\"CN=X\",user,bad1,B,A,,Fabrikam,SMTP:not an address", reason: "invalid proxy address 'SMTP:not an address'"),
+            csv("address of another recipient", "\"CN=X\",user,bad1,B,A,,Fabrikam,smtp:TAKEN@fabrikam.com", reason: "belongs to recipient owner"),
+            csv("same address twice in the file", "\"CN=X\",user,bad1,B,A,,Fabrikam,smtp:good1@fabrikam.com", reason: "is also on line 2; the first record with it is imported"),
+            csv("same key twice in the file", "\"CN=X\",user,GOOD1,B,A,,Fabrikam,SMTP:other@fabrikam.com", reason: "mailNickname GOOD1 is also on line 2"),
+            csv("field longer than the directory allows", "\"CN=X\",user,bad1,B,A,\(longName),Fabrikam,", reason: "displayName of bad1 is 257 characters long; the directory allows 256"),
+            csv("too few fields", "\"CN=X\",user,bad1", reason: "3 fields, but the header has 8 columns"),
+            csv("text after a closing quote", "\"CN=X\"oops,user,bad1,B,A,,Fabrikam,", reason: "text after the closing quote of field 1"),
+            csv("a quote left open at end of file", "\"CN=X\",user,bad1,\"Open,A,,Fabrikam,\nstill open", line: 4, reason: "the quote opened in field 4 on line 4 is never closed", last: true),
+            Malformed(
+                name: "invalid UTF-8", file: "bad.csv",
+                bytes: Array((header + "\n\"CN=G1\",user,good1,Gina,One,Gina One,Fabrikam,SMTP:good1@fabrikam.com\n\"CN=X\",user,bad1,").utf8)
+                    + [0xC3, 0x28] + Array(",A,,Fabrikam,\n\"CN=G2\",user,good2,Gus,Two,,Fabrikam,SMTP:good2@fabrikam.com\n".utf8),
+                line: 3, reason: "field givenName is not valid UTF-8"),
+            ldif("LDIF: a base64 value that is not base64", Array("dn: CN=X\nmailNickname: bad1\ngivenName:: ***\n".utf8), line: 7, reason: "line 9: the value of givenName is not valid base64"),
+            ldif("LDIF: invalid UTF-8 in base64", Array("dn: CN=X\nmailNickname: bad1\nsn:: wyg=\n".utf8), line: 7, reason: "line 9: the value of sn is not valid UTF-8"),
+            ldif("LDIF: a changetype import does not do", Array("dn: CN=X\nchangetype: delete\nmailNickname: bad1\n".utf8), line: 7, reason: "changetype delete is not something import does"),
+        ]
+    }()
+
+    @Test("a malformed record is rejected with its line and reason; the records around it are imported", arguments: malformed)
+    func rejectsOneRecord(_ bad: Malformed) async throws {
+        try write(bad.file, Data(bad.bytes))
+        let (status, summary) = try await importing(bad.file)
+        #expect(status == 65)
+        let rejected = rejections(summary)
+        #expect(rejected.count == 1, "\(rejected)")
+        #expect(rejected.first?.line == bad.line, "\(rejected)")
+        #expect(rejected.first?.reason.contains(bad.reason) == true, "\(rejected)")
+        #expect(summary["created"] as? Int == 2)
+        #expect(try await aliases() == ["good1", "good2", "owner"])
+    }
+
+    @Test("a UTF-8 sequence split by an LDIF fold, a BOM and CRLF line ends all read correctly")
+    func encodings() async throws {
+        let ldif = Array("dn: CN=J\nmailNickname: joerg\ngivenName: J".utf8) + [0xC3, 0x0A, 0x20, 0xB6] + Array("rg\n".utf8)
+        try write("fold.ldif", Data(ldif))
+        #expect(try await importing("fold.ldif").status == 0)
+        #expect(try await sandbox.object("recipient", "show", "joerg", "--json")["givenName"] as? String == "Jörg")
+
+        let csv = [0xEF, 0xBB, 0xBF] + Array("mailNickname,givenName,sn\r\nzoe,Zoë,Weiß\r\n".utf8)
+        try write("bom.csv", Data(csv))
+        let (status, summary) = try await importing("bom.csv")
+        #expect(status == 0)
+        #expect(summary["created"] as? Int == 1)
+        let zoe = try await sandbox.object("recipient", "show", "zoe", "--json")
+        #expect(zoe["givenName"] as? String == "Zoë")
+        #expect(zoe["sn"] as? String == "Weiß")
+    }
+
+    @Test("a file import cannot read at all stops before anything is written, naming file and line")
+    func unreadableFiles() async throws {
+        let before = try await sandbox.snapshot()
+        try write("dup.csv", "mailNickname,sn,SN\nx,a,b\n")
+        expectOneLineError(try await sandbox.run("import", "dup.csv"), status: 65, mentioning: ["dup.csv", "line 1", "column SN appears twice in the header (columns 2 and 3)"])
+        try write("empty.csv", "")
+        expectOneLineError(try await sandbox.run("import", "empty.csv"), status: 65, mentioning: ["empty.csv is empty"])
+        try write("nokey.csv", "givenName,sn\nA,B\n")
+        expectOneLineError(try await sandbox.run("import", "nokey.csv"), status: 65, mentioning: ["no mailNickname column"])
+        expectOneLineError(try await sandbox.run("import", "missing.csv"), status: 65, mentioning: ["cannot open missing.csv"])
+        #expect(try await sandbox.snapshot() == before)
+
+        try write("header.csv", "mailNickname,givenName\n")
+        let (status, summary) = try await importing("header.csv")
+        #expect(status == 0)
+        #expect(summary["created"] as? Int == 0 && summary["rejected"] as? Int == 0)
+    }
+
+    @Test("--atomic: one rejected record and nothing is imported")
+    func atomicRollsBack() async throws {
+        let before = try await sandbox.snapshot()
+        try write("a.csv", Self.header + "\n\"CN=A\",user,a1,A,One,,Fabrikam,SMTP:a1@fabrikam.com\n\"CN=B\",user,b1,B,Two,,Fabrikam,SMTP:taken@fabrikam.com\n")
+        let (status, summary) = try await importing("a.csv", "--atomic")
+        #expect(status == 65)
+        #expect(summary["rolledBack"] as? Bool == true)
+        #expect(summary["created"] as? Int == 0)
+        #expect(rejections(summary).map(\.line) == [3])
+        #expect(try await sandbox.snapshot() == before)
+    }
+
+    @Test("the reject file holds the rejected records in the file's format; fixed, it imports cleanly")
+    func rejectFileReimports() async throws {
+        try write("in.csv", Self.header + "\n\"CN=A, Sales\",user,a1,Ann,One,\"One, Ann\",Fabrikam,SMTP:a1@fabrikam.com\n\"CN=B, Sales\",user,b1,Bob,Two,\"Two, Bob\",Fabrikam,SMTP:taken@fabrikam.com;smtp:b@fabrikam.com\n")
+        let first = try await importing("in.csv", "--reject-file", "rejects.csv")
+        #expect(first.status == 65)
+        let rejects = String(decoding: try sandbox.contents("rejects.csv"), as: UTF8.self)
+        #expect(rejects.hasPrefix(Self.header + ",mailnsRejectReason\n"))
+        #expect(rejects.contains("\"CN=B, Sales\",user,b1,Bob,Two,\"Two, Bob\",Fabrikam,SMTP:taken@fabrikam.com;smtp:b@fabrikam.com,line 3: address SMTP:taken@fabrikam.com belongs to recipient owner\n"))
+        try write("fixed.csv", rejects.replacingOccurrences(of: "SMTP:taken@fabrikam.com", with: "SMTP:bob@fabrikam.com"))
+        let second = try await importing("fixed.csv")
+        #expect(second.status == 0, "\(second.summary)")
+        #expect(second.summary["created"] as? Int == 1)
+        #expect(second.summary["unknownColumns"] as? [String] == [])
+        #expect(try await addresses("b1") == ["SMTP:bob@fabrikam.com", "smtp:b@fabrikam.com"])
+        let bob = try await sandbox.object("recipient", "show", "b1", "--json")
+        #expect(bob["displayName"] as? String == "Two, Bob")
+    }
+
+    @Test("--dry-run writes nothing and reports collisions with the directory, within the file, and policy suffixes")
+    func mergeReport() async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        try await sandbox.ok("recipient", "add", "jdoe", "--given", "John", "--surname", "Doe", "--display-name", "John Doe", "--company", "Contoso")
+        let before = try await sandbox.snapshot()
+        try write("m.csv", Self.header + """
+
+            "CN=J",user,jdoe,John,Doe,John Doe,Contoso,smtp:jd@fabrikam.com
+            "CN=J2",user,johnd,John,Doe,John Doe,Contoso,SMTP:johnd@fabrikam.com
+            "CN=T",user,thief,T,F,,Fabrikam,SMTP:taken@fabrikam.com
+            "CN=D",user,dup,D,Up,,Fabrikam,SMTP:johnd@fabrikam.com
+            "CN=J3",user,jdoe3,John,Doe,John Doe,Contoso,
+            """)
+        let (status, summary) = try await importing("m.csv", "--dry-run")
+        #expect(try await sandbox.snapshot() == before)
+        #expect(status == 65)  // two records would be rejected
+        #expect(summary["dryRun"] as? Bool == true)
+        #expect(summary["created"] as? Int == 2 && summary["updated"] as? Int == 1 && summary["rejected"] as? Int == 2)
+        let report = try #require(summary["report"] as? [String: Any])
+        func lines(_ key: String) -> [Int] { (report[key] as? [[String: Any]] ?? []).compactMap { $0["line"] as? Int } }
+        #expect(lines("sameAlias") == [2])
+        #expect(lines("sameAddress") == [4])
+        #expect(lines("sameDisplayName") == [3, 6])
+        #expect(lines("fileSameAddress") == [5])
+        #expect(lines("fileSameDisplayName") == [6])
+        let primaries = report["newPrimaries"] as? [[String: Any]] ?? []
+        #expect(primaries.map { $0["primary"] as? String } == ["John.Doe2@contoso.com", "John.Doe3@contoso.com"])
+        #expect(primaries.map { $0["suffixed"] as? Bool } == [true, true])
+
+        let text = try await sandbox.run("import", "m.csv", "--dry-run")
+        #expect(text.stdout.hasPrefix("Merge report (dry run: nothing written)"))
+        #expect(text.stdout.contains("line 3: johnd -> SMTP:John.Doe2@contoso.com [Default Policy] SUFFIXED"))
+    }
+
+    @Test("re-importing a changed record updates it: attributes replaced, addresses added and never removed")
+    func updates() async throws {
+        try write("v1.csv", "mailNickname,givenName,department,proxyAddresses\nann,Ann,Sales,SMTP:ann@fabrikam.com;smtp:a@fabrikam.com\n")
+        #expect(try await importing("v1.csv", "--no-policy").summary["created"] as? Int == 1)
+        try write("v2.csv", "mailNickname,givenName,department,proxyAddresses\nann,Anne,,SMTP:anne@fabrikam.com\n")
+        let (status, summary) = try await importing("v2.csv")
+        #expect(status == 0)
+        #expect(summary["updated"] as? Int == 1)
+        let ann = try await sandbox.object("recipient", "show", "ann", "--json")
+        #expect(ann["givenName"] as? String == "Anne")
+        #expect(ann.isNull("department"))
+        #expect(ann["policyManaged"] as? Bool == false)
+        #expect(try await addresses("ann") == ["SMTP:anne@fabrikam.com", "smtp:a@fabrikam.com", "smtp:ann@fabrikam.com"])
+        #expect(try await importing("v2.csv").summary["unchanged"] as? Int == 1)
+    }
+
+    @Test("--key objectGUID matches records on the GUID across imports, even when the alias changes")
+    func objectGUIDKey() async throws {
+        try write("g1.ldf", "dn: CN=Kim\nobjectGUID:: 3q2+7w==\nmailNickname: kim\nproxyAddresses: SMTP:kim@fabrikam.com\n")
+        #expect(try await importing("g1.ldf", "--key", "objectGUID").summary["created"] as? Int == 1)
+        try write("g2.ldf", "dn: CN=Kim\nobjectGUID:: 3q2+7w==\nmailNickname: kim\nsn: Lee\n")
+        let (_, summary) = try await importing("g2.ldf", "--key", "objectGUID")
+        #expect(summary["updated"] as? Int == 1)
+        #expect(try await sandbox.object("recipient", "show", "kim", "--json")["sn"] as? String == "Lee")
+        try write("g3.ldf", "dn: CN=Kim2\nobjectGUID:: AAAAAA==\nmailNickname: kim\n")
+        let (status, other) = try await importing("g3.ldf", "--key", "objectGUID")
+        #expect(status == 65)
+        #expect(rejections(other).first?.reason.contains("alias kim belongs to recipient kim, which no earlier import matched on objectGUID 00000000") == true)
+    }
+
+    @Test("export | import into an empty directory gives back every recipient and address", arguments: ["csv", "ldif"])
+    func roundTrip(_ format: String) async throws {
+        try await sandbox.ok("recipient", "add", "zoe", "--no-policy", "--given", "Zoë", "--surname", "Weiß, Jr.", "--display-name", " \"Zoë\" ", "--address", "SMTP:zoe@fabrikam.com", "--address", "smtp:zw@contoso.com", "--address", "X500:/o=Fabrikam/cn=zoe", "--source", "fabrikam")
+        try await sandbox.ok("recipient", "add", "partner", "--kind", "contact", "--target", "p@partner.example", "--no-policy", "--attribute", "extensionAttribute7=a, \"quoted\"; value")
+        try await sandbox.ok("recipient", "add", "other", "--kind", "remote", "--address", "SMTP:other@contoso.com", "--no-policy")
+        let exported = try await sandbox.ok("export", "--format", format).stdout
+        try write("out.\(format)", exported)
+        let copy = sandbox.path("copy.sqlite")
+        let imported = try await sandbox.raw(["import", "out.\(format)", "--db", copy])
+        #expect(imported.status == 0, "\(imported)")
+        let again = try await sandbox.raw(["export", "--format", format, "--db", copy])
+        #expect(again.stdout == exported)
+        let original = try await sandbox.ok("recipient", "list", "--json").stdout
+        let copied = try await sandbox.raw(["recipient", "list", "--json", "--db", copy]).stdout
+        #expect(copied == original)
+    }
+
+    @Test("kill -9 in the middle of a large import, then a re-run: the same directory as an uninterrupted import")
+    func killedImportFinishes() async throws {
+        var text = Self.header + "\n"
+        for i in 0..<30_000 {
+            text += "\"CN=User \(i)\",user,u\(i),Given\(i),Sur\(i),User \(i),Fabrikam,SMTP:u\(i)@fabrikam.com;smtp:user.\(i)@contoso.com\n"
+        }
+        try write("big.csv", text)
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        let reference = sandbox.path("reference.sqlite")
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        _ = try await sandbox.raw(["domain", "add", "contoso.com", "--type", "shared", "--db", reference])
+        _ = try await sandbox.raw(["domain", "add", "fabrikam.com", "--type", "authoritative", "--db", reference])
+        _ = try await sandbox.raw(["recipient", "add", "owner", "--no-policy", "--address", "SMTP:taken@fabrikam.com", "--db", reference])
+        _ = try await sandbox.raw(["policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com", "--db", reference])
+        let whole = try await sandbox.raw(["import", "big.csv", "--batch-size", "2000", "--db", reference], timeout: 300)
+        #expect(whole.status == 0, "\(whole)")
+
+        let child = try BackgroundMailNS(sandbox, ["import", "big.csv", "--batch-size", "2000", "--db", sandbox.database.path])
+        defer { child.stop() }
+        // Kill it once some batches are committed, well before the end.
+        var committed = 0
+        let deadline = Date().addingTimeInterval(120)
+        while committed < 4_000 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            committed = Int(try await sandbox.sqlite3("test.sqlite", "SELECT count(*) FROM recipient").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        child.signal(SIGKILL)
+        #expect(await child.waitForExit() == 128 + SIGKILL)
+        let partial = Int(try await sandbox.sqlite3("test.sqlite", "SELECT count(*) FROM recipient").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(partial > 1 && partial < 30_001, "killed after \(partial - 1) recipients")
+        #expect(try await sandbox.sqlite3("test.sqlite", "PRAGMA integrity_check").stdout == "ok\n")
+        // Whole batches only: every recipient has its addresses and its policy's primary.
+        #expect(try await sandbox.sqlite3("test.sqlite", "SELECT count(*) FROM recipient r WHERE r.alias <> 'owner' AND (SELECT count(*) FROM proxy_address a WHERE a.recipient_id = r.id) <> 3").stdout == "0\n")
+
+        let rerun = try await sandbox.raw(["import", "big.csv", "--batch-size", "2000", "--json", "--db", sandbox.database.path], timeout: 300)
+        #expect(rerun.status == 0, "\(rerun)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any])
+        #expect(summary["unchanged"] as? Int == partial - 1)
+        #expect(summary["created"] as? Int == 30_001 - partial)
+
+        let rows = "SELECT r.id, r.alias, a.type, a.address, a.is_primary FROM recipient r JOIN proxy_address a ON a.recipient_id = r.id ORDER BY a.id"
+        let history = "SELECT recipient_id, alias, action, type, address, actor, actor_name FROM address_history ORDER BY id"
+        #expect(try await sandbox.sqlite3("test.sqlite", rows).stdout == (try await sandbox.sqlite3("reference.sqlite", rows).stdout))
+        #expect(try await sandbox.sqlite3("test.sqlite", history).stdout == (try await sandbox.sqlite3("reference.sqlite", history).stdout))
+    }
+}
