@@ -270,6 +270,7 @@ private final class ImportRun {
         } else {
             existing = try tx.recipient(importKey: options.key, value: candidate.keyValue)
             if existing == nil, let other = try tx.recipient(alias: candidate.recipient.alias) {
+                summary.report?.sameAlias.append(.init(line: entry.line, value: candidate.recipient.alias, with: other.recipient.alias))
                 return .rejected("alias \(candidate.recipient.alias) belongs to recipient \(other.recipient.alias), which no earlier import matched on \(keyName) \(candidate.keyValue)")
             }
         }

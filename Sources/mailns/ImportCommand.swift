@@ -112,7 +112,7 @@ struct ImportCommand: ParsableCommand {
             for item in items { print("  line \(item.line): \(render(item))") }
         }
         print("\nAgainst the directory")
-        group("  same alias (the record updates that recipient)", report.sameAlias) { "\($0.value) = recipient \($0.with)" }
+        group("  same alias (keyed on the alias the record updates that recipient; on another key it is rejected)", report.sameAlias) { "\($0.value) = recipient \($0.with)" }
         group("  same address (the record is rejected)", report.sameAddress) { "\($0.value) belongs to \($0.with)" }
         group("  same display name in the same company", report.sameDisplayName) { "\($0.value) = recipient \($0.with)" }
         print("\nWithin the file (the first record is imported, the later ones rejected)")
