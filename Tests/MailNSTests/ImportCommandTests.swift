@@ -136,6 +136,27 @@ struct ImportCommandTests {
         #expect(summary["created"] as? Int == 0 && summary["rejected"] as? Int == 0)
     }
 
+    @Test("- reads standard input; the format is guessed from the first line; unknown columns are reported once")
+    func standardInput() async throws {
+        let csv = "mailNickname,givenName,shoeSize\numa,Uma,38\nvic,Vic,44\n"
+        let result = try await sandbox.raw(["import", "-", "--json", "--db", sandbox.database.path], input: csv)
+        #expect(result.status == 0, "\(result)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["format"] as? String == "csv")
+        #expect(summary["created"] as? Int == 2)
+        #expect(summary["unknownColumns"] as? [String] == ["shoeSize"])
+        let text = try await sandbox.raw(["import", "-", "--db", sandbox.database.path], input: csv)
+        #expect(text.stderrLines == ["mailns: -: ignoring unknown columns: shoeSize"])
+        #expect(text.stdout.contains("0 created, 0 updated, 2 unchanged, 0 rejected"))
+
+        let ldif = "version: 1\n\ndn: CN=Wes\nmailNickname: wes\nfavouriteColour: blue\n\ndn: CN=Xia\nmailNickname: xia\nfavouriteColour: red\n"
+        let fromLDIF = try await sandbox.raw(["import", "-", "--json", "--db", sandbox.database.path], input: ldif)
+        let ldifSummary = try #require(try JSONSerialization.jsonObject(with: Data(fromLDIF.stdout.utf8)) as? [String: Any])
+        #expect(ldifSummary["format"] as? String == "ldif")
+        #expect(ldifSummary["created"] as? Int == 2)
+        #expect(ldifSummary["unknownColumns"] as? [String] == ["favouriteColour"])
+    }
+
     @Test("--atomic: one rejected record and nothing is imported")
     func atomicRollsBack() async throws {
         let before = try await sandbox.snapshot()

@@ -74,12 +74,13 @@ final class TestDirectory {
     /// Every row of every table, as text: equal snapshots mean nothing was written.
     func snapshot() throws -> String {
         try directory.read { db in
-            let tables = try db.cached("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").map { $0.text(0) }
+            let tables = try db.cached("SELECT name, sql LIKE '%WITHOUT ROWID' FROM sqlite_schema WHERE type = 'table' ORDER BY name").map { ($0.text(0), $0.bool(1)) }
             var out = ""
-            for table in tables {
+            for (table, withoutRowID) in tables {
                 out += "== \(table)\n"
                 // Table names come from sqlite_schema, not input; tests only.
-                let statement = try db.cached("SELECT * FROM \"\(table)\" ORDER BY rowid")
+                // A WITHOUT ROWID table is read in primary-key order.
+                let statement = try db.cached("SELECT * FROM \"\(table)\"" + (withoutRowID ? "" : " ORDER BY rowid"))
                 try statement.forEach { row in
                     out += (0..<row.columnCount).map { row.optionalText($0) ?? "NULL" }.joined(separator: "|") + "\n"
                 }

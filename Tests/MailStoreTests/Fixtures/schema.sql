@@ -50,6 +50,13 @@ CREATE TABLE connector (
     allow_relay INTEGER NOT NULL DEFAULT 0 CHECK (allow_relay = 0 OR allow_relay = 1),
     enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1)
 ) STRICT;
+CREATE TABLE import_key (
+    name TEXT NOT NULL COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 64),
+    value TEXT NOT NULL COLLATE NOCASE CHECK (length(value) BETWEEN 1 AND 1024),
+    recipient_id INTEGER NOT NULL REFERENCES recipient (id) ON DELETE CASCADE,
+    PRIMARY KEY (name, value)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX import_key_recipient ON import_key (recipient_id);
 CREATE TABLE local_host (
     name TEXT PRIMARY KEY CHECK (name = lower(name) AND length(name) BETWEEN 1 AND 255)
 ) STRICT;
