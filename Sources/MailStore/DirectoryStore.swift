@@ -176,7 +176,7 @@ package final class DirectoryStore: Sendable {
         try translatingErrors { try withConnection { _ in } }
     }
 
-    private func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+    func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
         try lock.withLock {
             if let heldRead, heldRead.isOpen { try heldRead.end(connection) }
             return try body(connection)
@@ -199,7 +199,7 @@ package final class DirectoryStore: Sendable {
         }
     }
 
-    private func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+    func translatingErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as SQLiteError {

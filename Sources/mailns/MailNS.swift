@@ -14,7 +14,7 @@ struct MailNS: ParsableCommand {
         subcommands: [
             Init.self, DomainCommand.self, RecipientCommand.self, AddressCommand.self, PolicyCommand.self, ConnectorCommand.self,
             SettingsCommand.self, ResolveCommand.self, DoctorCommand.self, ServeCommand.self, PostfixConfigCommand.self,
-            ImportCommand.self, ExportCommand.self,
+            ImportCommand.self, ExportCommand.self, CheckCommand.self, BackupCommand.self,
         ]
     )
 
