@@ -207,10 +207,13 @@ package final class CSVReader {
 
 /// Writes CSV fields the way `CSVReader` reads them back: quoted only when needed.
 package enum CSVWriter {
-    /// One field, quoted when it holds a comma, a quote, a line break or edge spaces.
+    /// One field, quoted when it holds a comma, a quote, a line break, edge spaces or starts
+    /// with U+FEFF.
     package static func field(_ text: String) -> String {
         let needsQuotes = text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
             || text.first == " " || text.last == " "
+            // A leading U+FEFF would read back as a byte order mark at the start of a file.
+            || text.unicodeScalars.first == "\u{FEFF}"
         guard needsQuotes else { return text }
         var quoted = "\""
         for character in text {

@@ -70,6 +70,14 @@ private func fields(_ record: CSVRecord) -> [String?] { (0..<record.count).map {
         #expect(last?.line == 2 + 2 * 39_999)
     }
 
+    /// Found by scripts/fuzz (csv): a second file's byte order mark mid-file is field text; written
+    /// first in a file unquoted, it was read back as a BOM and lost.
+    @Test func aFieldStartingWithUFEFFSurvivesAsTheFirstFieldOfAFile() throws {
+        let field = "\u{FEFF}DN"
+        let all = try records(CSVWriter.record([field, "x"]) + "\n")
+        #expect(all.first.map(fields) == [field, "x"])
+    }
+
     @Test func writerQuotesWhatNeedsIt() throws {
         let line = CSVWriter.record(["plain", "a,b", "say \"x\"", "two\nlines", " edge"])
         let all = try records("h1,h2,h3,h4,h5\n" + line + "\n")
