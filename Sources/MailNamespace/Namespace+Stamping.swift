@@ -7,9 +7,12 @@ package struct ApplyOptions: Sendable {
     package var dryRun = false
     /// Only recipients this policy wins (Exchange's "Apply this policy now").
     package var policy: String?
-    package init(dryRun: Bool = false, policy: String? = nil) {
+    /// Recipients per write transaction.
+    package var batchSize = Namespace.batchSize
+    package init(dryRun: Bool = false, policy: String? = nil, batchSize: Int = Namespace.batchSize) {
         self.dryRun = dryRun
         self.policy = policy
+        self.batchSize = batchSize
     }
 }
 
@@ -64,7 +67,7 @@ extension Namespace {
         var done = 0
         while true {
             let more = try directory.transaction(writing: !options.dryRun) { tx -> Bool in
-                let page = try tx.recipients(after: after, limit: Self.batchSize, policyManagedOnly: true)
+                let page = try tx.recipients(after: after, limit: options.batchSize, policyManagedOnly: true)
                 guard let last = page.last else { return false }
                 after = last.recipient.alias
                 // Read with the page: a policy changed by another process mid-run applies from
@@ -89,7 +92,7 @@ extension Namespace {
                     claimed.removeAll(keepingCapacity: true)  // the database holds them now
                 }
                 done += page.count
-                return page.count == Self.batchSize
+                return page.count == options.batchSize
             }
             progress(done, total)
             if !more { break }

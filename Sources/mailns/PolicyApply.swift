@@ -17,7 +17,12 @@ extension PolicyCommand {
         @OptionGroup var store: StoreOptions
         @Flag(help: "Write nothing; print what would change.") var dryRun = false
         @Option(help: "Only the recipients this policy wins (Exchange's \"Apply this policy now\").") var policy: String?
+        @Option(help: "Recipients per transaction: a crash keeps whole batches, a re-run finishes the job.") var batchSize = Namespace.batchSize
         @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if !(1...1_000_000).contains(batchSize) { throw ValidationError("--batch-size must be 1 to 1000000") }
+        }
 
         func run() throws {
             let progress = Progress(label: dryRun ? "policy apply (dry run)" : "policy apply")
@@ -35,7 +40,7 @@ extension PolicyCommand {
             }
             let report: ApplyReport
             do {
-                report = try store.namespace().applyPolicies(ApplyOptions(dryRun: dryRun, policy: policy)) { done, total in
+                report = try store.namespace().applyPolicies(ApplyOptions(dryRun: dryRun, policy: policy, batchSize: batchSize)) { done, total in
                     progress.update(done: done, total: total)
                 } onPlan: { plan in
                     guard dryRun else { return }
