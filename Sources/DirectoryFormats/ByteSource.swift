@@ -93,6 +93,46 @@ package final class ByteSource {
     }
 }
 
+/// What both readers share: the input in chunks, a window of it in memory, the byte order
+/// mark skipped. A reader keeps `position` at the start of its next record.
+package class ChunkedReader {
+    let source: ByteSource
+    var buffer: [UInt8] = []
+    var position = 0
+    var atEnd = false
+    private var started = false
+    /// A record longer than this is not a record but a broken file (an unclosed quote
+    /// swallowing the rest): stop rather than hold it all in memory.
+    package static let maximumRecordLength = 16 << 20
+
+    init(_ source: ByteSource) {
+        self.source = source
+    }
+
+    /// Bytes consumed from the input, for progress.
+    package var bytesRead: Int { source.bytesRead - (buffer.count - position) }
+
+    /// On the first call, reads the first chunk and steps over a UTF-8 byte order mark.
+    func skipByteOrderMarkOnce() throws(FormatError) {
+        guard !started else { return }
+        started = true
+        try fill(minimum: 3)
+        if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
+    }
+
+    /// Reads until at least `minimum` unread bytes are buffered or the input ends, first
+    /// dropping the consumed half of the window.
+    func fill(minimum: Int) throws(FormatError) {
+        if position > 0 && position >= buffer.count / 2 {
+            buffer.removeSubrange(0..<position)
+            position = 0
+        }
+        while !atEnd && buffer.count - position < minimum {
+            if !(try source.read(appendingTo: &buffer)) { atEnd = true }
+        }
+    }
+}
+
 /// Input that cannot be read on at all (a header that makes no sense, a read error). Record
 /// level problems are not errors: the record carries them and the reader goes on.
 package struct FormatError: Error, CustomStringConvertible, Equatable {

@@ -42,32 +42,17 @@ package struct CSVRecord {
 /// as text, as spreadsheets write it. Blank lines are skipped.
 ///
 /// Streams: it holds the current record and at most one chunk of input ahead.
-package final class CSVReader {
-    private let source: ByteSource
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private var atEnd = false
+package final class CSVReader: ChunkedReader {
     private var line = 1
-    private var started = false
-    /// A record longer than this is not a CSV record but a broken file (an unclosed quote
-    /// swallowing the rest): stop rather than hold it all in memory.
-    package static let maximumRecordLength = 16 << 20
 
-    package init(_ source: ByteSource) {
-        self.source = source
+    package override init(_ source: ByteSource) {
+        super.init(source)
     }
-
-    /// Bytes consumed from the input, for progress.
-    package var bytesRead: Int { source.bytesRead - (buffer.count - position) }
 
     /// The next record, or nil at end of input. Throws only when the input cannot be read
     /// on (read error, a record over `maximumRecordLength`).
     package func next() throws(FormatError) -> CSVRecord? {
-        if !started {
-            started = true
-            try fill(minimum: 3)
-            if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
-        }
+        try skipByteOrderMarkOnce()
         while true {
             if position >= buffer.count {
                 if atEnd { return nil }
@@ -75,17 +60,6 @@ package final class CSVReader {
                 if position >= buffer.count { return nil }
             }
             if let record = try parseRecord(), !record.isBlank { return record }
-        }
-    }
-
-    /// Reads until at least `minimum` unread bytes are buffered or the input ends.
-    private func fill(minimum: Int) throws(FormatError) {
-        if position > 0 && position >= buffer.count / 2 {
-            buffer.removeSubrange(0..<position)
-            position = 0
-        }
-        while !atEnd && buffer.count - position < minimum {
-            if !(try source.read(appendingTo: &buffer)) { atEnd = true }
         }
     }
 

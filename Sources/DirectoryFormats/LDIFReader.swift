@@ -33,20 +33,12 @@ package struct LDIFRecord {
 /// folded lines (a line starting with one space continues the one before, joined as bytes so
 /// a fold may split a UTF-8 sequence), `name:: base64`, comments (`#`), and the `version: 1`
 /// line. `name:< URL` values are refused (they would read other files).
-package final class LDIFReader {
-    private let source: ByteSource
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private var atEnd = false
+package final class LDIFReader: ChunkedReader {
     private var line = 1
-    private var first = true
-    package static let maximumRecordLength = 16 << 20
 
-    package init(_ source: ByteSource) {
-        self.source = source
+    package override init(_ source: ByteSource) {
+        super.init(source)
     }
-
-    package var bytesRead: Int { source.bytesRead - (buffer.count - position) }
 
     private static let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r"), space = UInt8(ascii: " "), hash = UInt8(ascii: "#")
     private static let colon = UInt8(ascii: ":")
@@ -65,11 +57,7 @@ package final class LDIFReader {
     /// that ends it, or the end of input. Returns start, end, where the following one may
     /// begin, the number of physical lines consumed, and how many of them were blank lines before it.
     private func recordBounds() throws(FormatError) -> (Int, Int, Int, Int, Int)? {
-        if first {
-            first = false
-            try fill(minimum: 3)
-            if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
-        }
+        try skipByteOrderMarkOnce()
         while true {
             // Skip blank lines.
             var i = position
@@ -122,16 +110,6 @@ package final class LDIFReader {
                 throw FormatError(line: line + lines, "a record longer than \(Self.maximumRecordLength >> 20) MiB; stopped")
             }
             try fill(minimum: buffer.count - position + 1)
-        }
-    }
-
-    private func fill(minimum: Int) throws(FormatError) {
-        if position > 0 && position >= buffer.count / 2 {
-            buffer.removeSubrange(0..<position)
-            position = 0
-        }
-        while !atEnd && buffer.count - position < minimum {
-            if !(try source.read(appendingTo: &buffer)) { atEnd = true }
         }
     }
 

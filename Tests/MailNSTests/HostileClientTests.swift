@@ -15,21 +15,11 @@ struct HostileClientTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
     }
 
-    /// A raw loopback connection with a receive timeout.
-    static func connectRaw(_ port: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if rc != 0 {
-            close(fd)
-            return -1
-        }
-        return fd
+    /// A raw loopback connection's descriptor (kept open by `wires`), or -1 when refused.
+    static func connectRaw(_ port: Int, keeping wires: inout [SocketmapWire]) -> Int32 {
+        guard let wire = try? SocketmapWire(port: port) else { return -1 }
+        wires.append(wire)
+        return wire.fd
     }
 
     @Test("slow-loris frames, connections beyond the limit, maximum-size frames, invalid UTF-8 and SQL metacharacters")
@@ -47,16 +37,16 @@ struct HostileClientTests {
         let good = try SocketmapWire(port: port)
         #expect(good.ask("mailboxes", "alice@contoso.com").hasPrefix("OK "))
         let baseline = Self.residentKB(serve.pid)
+        var wires: [SocketmapWire] = []
         // Connected before the flood below takes every free slot.
         let maxWire = try SocketmapWire(port: port)
         let overWire = try SocketmapWire(port: port)
-        let rawFD = Self.connectRaw(port)
-        defer { close(rawFD) }
+        let rawFD = Self.connectRaw(port, keeping: &wires)
 
         // Slow loris: many connections that send half a frame and stall.
         var stalled: [Int32] = []
         for _ in 0..<50 {
-            let fd = Self.connectRaw(port)
+            let fd = Self.connectRaw(port, keeping: &wires)
             if fd >= 0 {
                 _ = "30:mailboxes ali".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
                 stalled.append(fd)
@@ -65,7 +55,7 @@ struct HostileClientTests {
         // Idle connections far beyond the limit: the extra ones are closed, the good client is not.
         var idle: [Int32] = []
         for _ in 0..<(limit * 5) {
-            let fd = Self.connectRaw(port)
+            let fd = Self.connectRaw(port, keeping: &wires)
             if fd >= 0 { idle.append(fd) }
         }
         #expect(good.ask("mailboxes", "alice@contoso.com").hasPrefix("OK "), "the good client lost its answer with \(idle.count) idle connections")
@@ -95,7 +85,8 @@ struct HostileClientTests {
         #expect(invalidReply.contains("NOTFOUND") || invalidReply.contains("PERM"), "invalid UTF-8 key: \(invalidReply)")
 
         // Once the flood goes away, new clients are served again.
-        for fd in stalled + idle { close(fd) }
+        let keep = Set([rawFD])
+        wires.removeAll { !keep.contains($0.fd) }
         try await Task.sleep(for: .milliseconds(500))
         let later = try SocketmapWire(port: port)
         #expect(later.ask("mailboxes", "alice@contoso.com").hasPrefix("OK "))
