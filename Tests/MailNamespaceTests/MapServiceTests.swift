@@ -488,14 +488,12 @@ struct MapServiceTests {
             ("mailbox-domains", "contoso.local"),
             ("relay-domains", "contoso.com"),
         ]
-        let started = Date()
+        // Each waits out the busy timeout (200 ms by default) and answers; a lookup that hung
+        // on the lock instead would get no reply within the client's 10 s receive timeout.
         for (map, key) in asked {
             let reply = client.ask(map, key)
             #expect(reply.hasPrefix("TEMP "), "\(map) \(key) while locked: \(reply)")
         }
-        let elapsed = Date().timeIntervalSince(started)
-        // Each waits out the busy timeout (200 ms by default), no longer.
-        #expect(elapsed < Double(asked.count) * 2, "TEMP came after \(elapsed) s")
         // A second connection (possibly on the other event loop, its own SQLite connection) too.
         let second = try SocketmapTestClient(port: running.port)
         #expect(second.ask("recipient-access", "nobody@contoso.local").hasPrefix("TEMP "))
