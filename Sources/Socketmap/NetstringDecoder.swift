@@ -27,7 +27,7 @@ package struct NetstringDecoder: ByteToMessageDecoder {
     package init(maximumLength: Int = NetstringDecoder.defaultMaximumLength) {
         precondition(maximumLength > 0)
         self.maximumLength = maximumLength
-        maximumDigits = String(maximumLength).count
+        maximumDigits = Netstring.maximumDigits(for: maximumLength)
     }
 
     package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -45,48 +45,17 @@ package struct NetstringDecoder: ByteToMessageDecoder {
     }
 
     /// Takes one whole netstring's payload off `buffer`, or returns nil (leaving `buffer` as it
-    /// was) when the frame has not fully arrived. Peeks until then, so the reader index moves
-    /// only for a whole frame.
+    /// was) when the frame has not fully arrived: the reader index moves only for a whole frame.
     static func frame(in buffer: inout ByteBuffer, maximumLength: Int, maximumDigits: Int) throws(NetstringError) -> ByteBuffer? {
+        let scan = try buffer.withUnsafeReadableBytes { bytes throws(NetstringError) in
+            try Netstring.scan(bytes, maximumLength: maximumLength, maximumDigits: maximumDigits)
+        }
+        guard case .frame(let payload, let next) = scan else { return nil }
         let start = buffer.readerIndex
-        var length = 0
-        var digits = 0
-        var index = start
-        while true {
-            guard let byte = buffer.getInteger(at: index, as: UInt8.self) else { return nil }
-            if byte == UInt8(ascii: ":") { break }
-            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { throw .badLength("non-digit in the length") }
-            if digits == 1 && length == 0 { throw .badLength("leading zero in the length") }
-            digits += 1
-            length = length * 10 + Int(byte - UInt8(ascii: "0"))
-            guard digits <= maximumDigits, length <= maximumLength else { throw .tooLong(limit: maximumLength) }
-            index += 1
-        }
-        guard digits > 0 else { throw .badLength("empty length") }
-        let payloadStart = index + 1
-        guard buffer.writerIndex - payloadStart >= length + 1 else { return nil }
-        guard buffer.getInteger(at: payloadStart + length, as: UInt8.self) == UInt8(ascii: ",") else {
-            throw .missingComma
-        }
-        buffer.moveReaderIndex(to: payloadStart)
-        let payload = buffer.readSlice(length: length)!
-        buffer.moveReaderIndex(forwardBy: 1)
-        return payload
-    }
-}
-
-/// Why a netstring stream cannot go on.
-package enum NetstringError: Error, Equatable, Sendable, CustomStringConvertible {
-    case badLength(String)
-    case tooLong(limit: Int)
-    case missingComma
-
-    package var description: String {
-        switch self {
-        case .badLength(let why): "malformed netstring: \(why)"
-        case .tooLong(let limit): "netstring longer than \(limit) bytes"
-        case .missingComma: "malformed netstring: missing ',' after the payload"
-        }
+        buffer.moveReaderIndex(forwardBy: payload.lowerBound)
+        let slice = buffer.readSlice(length: payload.count)!
+        buffer.moveReaderIndex(to: start + next)
+        return slice
     }
 }
 

@@ -60,19 +60,28 @@ struct CrashConsistencyTests {
         }
         child.signal(SIGKILL)
         let status = await child.waitForExit()
-        print("\(arguments.prefix(2).joined(separator: " ")): killed at \(reached) (threshold \(threshold)), exit \(status.map(String.init) ?? "?")")
         #expect(status == 128 + SIGKILL, "it finished before the kill; pick a lower threshold")
 
         let check = try await sandbox.raw(["check", "--db", sandbox.path(name)])
         #expect(check.status == 0, "after the kill: \(check)")
         let rerun = try await sandbox.raw(arguments + ["--db", sandbox.path(name)], timeout: 300)
         #expect(rerun.status == 0, "\(rerun)")
+        var rows = 0, equal = true
         for sql in compared {
             let mine = try await sandbox.sqlite3(name, sql).stdout
             let theirs = try await sandbox.sqlite3(reference, sql).stdout
+            rows += mine.split(separator: "\n").count
+            equal = equal && mine == theirs
             #expect(mine == theirs, "after re-run, differs from the uninterrupted run: \(sql)")
         }
-        #expect(try await sandbox.raw(["check", "--db", sandbox.path(name)]).status == 0)
+        let checkAfter = try await sandbox.raw(["check", "--db", sandbox.path(name)])
+        #expect(checkAfter.status == 0, "after the re-run: \(checkAfter)")
+        // What was checked, for the log: scripts/test's output is the record of it.
+        print("""
+            \(arguments.prefix(2).joined(separator: " ")): killed at \(reached) (threshold \(threshold)), exit \(status.map(String.init) ?? "?"); \
+            check after the kill: exit \(check.status); re-run: exit \(rerun.status); \
+            \(rows) address and history rows \(equal ? "equal to" : "DIFFERENT from") the uninterrupted run; check after: exit \(checkAfter.status)
+            """)
     }
 
     @Test("import killed at a seeded point", arguments: [1, 2, 3])
