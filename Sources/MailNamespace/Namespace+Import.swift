@@ -175,7 +175,6 @@ private final class ImportRun {
     /// Dry runs: display name and company (lower-cased) → the directory's alias, and the file's first line.
     var directoryDisplayNames: [String: String] = [:]
     var fileDisplayNames: [String: Int] = [:]
-    let stamper = Stamper()
 
     init(reader: ImportReader, options: ImportOptions, onReject: @escaping (ImportRejection) -> Void) {
         self.reader = reader
@@ -345,15 +344,10 @@ private final class ImportRun {
     /// `policy apply` would, in the batch's transaction; a dry run records the primaries.
     private func stamp(_ batch: [(record: RecipientRecord, line: Int, isNew: Bool)], _ tx: DirectoryTransaction) throws {
         guard !batch.isEmpty else { return }
-        let set = try PolicySet(try tx.policies())
-        var claimed: [String: String] = [:]
-        var stamps: [AddressStamp] = []
+        var pass = try StampingPass(tx)
         for (record, line, isNew) in batch {
-            guard let winner = set.winner(for: record.recipient) else { continue }
-            let plan = try stamper.plan(for: record.recipient, under: winner) { key in
-                if let alias = claimed[key] ?? plannedAddresses[key], alias != record.recipient.alias { return alias }
-                return try tx.owner(ofAddress: key, otherThan: record.id < 0 ? nil : record.id)
-            }
+            guard let winner = pass.winner(for: record.recipient) else { continue }
+            let plan = try pass.plan(record, under: winner, tx) { plannedAddresses[$0] }
             if let failure = plan.failure {
                 summary.policyFailures.append((record.recipient.alias, failure))
                 continue
@@ -364,15 +358,13 @@ private final class ImportRun {
                 summary.report?.newPrimaries.append(
                     .init(line: line, alias: record.recipient.alias, primary: primary, suffixed: !plan.collisions.isEmpty, policy: plan.policy))
             }
-            guard !plan.isEmpty else { continue }
             if plan.changesAddresses { summary.stamped += 1 }
-            for address in plan.added {
-                claimed[address.key] = record.recipient.alias
-                if options.dryRun { plannedAddresses[address.key] = record.recipient.alias }
-            }
-            stamps.append(Namespace.stamp(plan, for: record))
         }
-        if !options.dryRun { try tx.write(stamps, batchID: summary.batchID) }
+        if options.dryRun {
+            plannedAddresses.merge(pass.claimed) { _, new in new }
+        } else {
+            try pass.write(tx, batchID: summary.batchID)
+        }
     }
 }
 

@@ -55,14 +55,11 @@ extension Namespace {
         if let only = options.policy, !policies.contains(where: { $0.name.lowercased() == only.lowercased() }) {
             throw StoreError.notFound("no recipient policy named \(only)")
         }
-        let stamper = Stamper()
         var report = ApplyReport(batchID: DirectoryStore.makeBatchID(), dryRun: options.dryRun)
         let total = try directory.transaction(writing: false) { try $0.policyManagedCount() }
 
-        // A page is planned whole, then written at once. Addresses the page's earlier plans add
-        // are claimed here so later recipients see them taken, as the database would; a dry
-        // run keeps its claims for the whole run, since nothing reaches the database.
-        var claimed: [String: String] = [:]
+        // A dry run keeps its claims for the whole run, since nothing reaches the database.
+        var claimedByDryRun: [String: String] = [:]
         var after: String?
         var done = 0
         while true {
@@ -72,24 +69,19 @@ extension Namespace {
                 after = last.recipient.alias
                 // Read with the page: a policy changed by another process mid-run applies from
                 // the next page on, never half-read.
-                let set = try PolicySet(try tx.policies())
-                var stamps: [AddressStamp] = []
+                var pass = try StampingPass(tx)
                 for record in page {
                     report.recipients += 1
-                    guard let winner = set.winner(for: record.recipient) else { continue }
+                    guard let winner = pass.winner(for: record.recipient) else { continue }
                     if let only = options.policy, winner.name.lowercased() != only.lowercased() { continue }
-                    let plan = try stamper.plan(for: record.recipient, under: winner) { key in
-                        if let alias = claimed[key] { return alias }
-                        return try tx.owner(ofAddress: key, otherThan: record.id)
-                    }
+                    let plan = try pass.plan(record, under: winner, tx) { claimedByDryRun[$0] }
                     guard tally(plan, of: record, into: &report, keepingPlans: onPlan == nil) else { continue }
                     if plan.changesAddresses { onPlan?(plan) }
-                    for address in plan.added { claimed[address.key] = record.recipient.alias }
-                    if !options.dryRun { stamps.append(Self.stamp(plan, for: record)) }
                 }
-                if !options.dryRun {
-                    try tx.write(stamps, batchID: report.batchID)
-                    claimed.removeAll(keepingCapacity: true)  // the database holds them now
+                if options.dryRun {
+                    claimedByDryRun.merge(pass.claimed) { _, new in new }
+                } else {
+                    try pass.write(tx, batchID: report.batchID)
                 }
                 done += page.count
                 return page.count == options.batchSize
@@ -118,26 +110,17 @@ extension Namespace {
         return true
     }
 
-    static func stamp(_ plan: StampPlan, for record: RecipientRecord) -> AddressStamp {
-        var stamp = AddressStamp(record: record, policy: plan.policy)
-        stamp.added = plan.added
-        stamp.promoted = plan.promoted
-        stamp.demoted = plan.demoted
-        stamp.updatesStampingPolicy = plan.changesStampingPolicy
-        return stamp
-    }
-
     /// Stamps one recipient with its winning policy inside the caller's write transaction
     /// (a new or changed policy-managed recipient gets its addresses at once, as Exchange
     /// 2007+ does). Returns the plan, or nil when the recipient is not policy-managed.
     @discardableResult
     static func stampNow(_ record: RecipientRecord, tx: DirectoryTransaction) throws -> StampPlan? {
         guard record.recipient.isPolicyManaged else { return nil }
-        let set = try PolicySet(try tx.policies())
-        guard let winner = set.winner(for: record.recipient) else { return nil }
-        let plan = try Stamper().plan(for: record.recipient, under: winner) { try tx.owner(ofAddress: $0, otherThan: record.id) }
+        var pass = try StampingPass(tx)
+        guard let winner = pass.winner(for: record.recipient) else { return nil }
+        let plan = try pass.plan(record, under: winner, tx)
         if let failure = plan.failure { throw StoreError.refused("recipient \(record.recipient.alias): \(failure)") }
-        if !plan.isEmpty { try tx.write([stamp(plan, for: record)], batchID: DirectoryStore.makeBatchID()) }
+        try pass.write(tx, batchID: DirectoryStore.makeBatchID())
         return plan
     }
 
@@ -161,5 +144,56 @@ extension Namespace {
             try Self.stampNow(updated, tx: tx)
             return try tx.recipient(alias: updated.recipient.alias)?.recipient ?? updated.recipient
         }
+    }
+}
+
+/// One transaction's worth of stamping, shared by `policy apply`, `import` and single changes:
+/// the policies as read in that transaction, and the addresses its earlier plans add, so that
+/// later recipients see them taken before anything is written, as they would be in the database.
+struct StampingPass {
+    private let policies: PolicySet
+    private let stamper = Stamper()
+    /// Address keys (lower-cased) this pass's plans add, with the alias adding each.
+    private(set) var claimed: [String: String] = [:]
+    private var stamps: [AddressStamp] = []
+
+    init(_ tx: DirectoryTransaction) throws {
+        policies = try PolicySet(try tx.policies())
+    }
+
+    func winner(for recipient: Recipient) -> CompiledPolicy? {
+        policies.winner(for: recipient)
+    }
+
+    /// Plans `record` under `winner`. An address is taken when an earlier plan of this pass
+    /// claimed it, when `alsoTaken` names an owner (a dry run's earlier claims), or when another
+    /// recipient holds it in the database. A plan without a failure claims what it adds and,
+    /// when it has anything to write, is queued for `write`.
+    mutating func plan(
+        _ record: RecipientRecord, under winner: CompiledPolicy, _ tx: DirectoryTransaction,
+        alsoTaken: (String) -> String? = { _ in nil }
+    ) throws -> StampPlan {
+        let alias = record.recipient.alias
+        let plan = try stamper.plan(for: record.recipient, under: winner) { key in
+            if let owner = claimed[key] ?? alsoTaken(key), owner != alias { return owner }
+            // A record not yet written (a dry run's new recipient) has no id to exclude.
+            return try tx.owner(ofAddress: key, otherThan: record.id < 0 ? nil : record.id)
+        }
+        guard plan.failure == nil, !plan.isEmpty else { return plan }
+        for address in plan.added { claimed[address.key] = alias }
+        var stamp = AddressStamp(record: record, policy: plan.policy)
+        stamp.added = plan.added
+        stamp.promoted = plan.promoted
+        stamp.demoted = plan.demoted
+        stamp.updatesStampingPolicy = plan.changesStampingPolicy
+        stamps.append(stamp)
+        return plan
+    }
+
+    /// Writes the queued stamps in `tx` (a dry run never calls this).
+    mutating func write(_ tx: DirectoryTransaction, batchID: String) throws {
+        guard !stamps.isEmpty else { return }
+        try tx.write(stamps, batchID: batchID)
+        stamps.removeAll()
     }
 }

@@ -99,9 +99,9 @@ import Testing
         var recipient = person("jdoe", "John", "Doe", managed: false)
         recipient.addresses = [try ProxyAddress(parsing: "SMTP:johnny@contoso.com")]
         try namespace.addRecipient(recipient)
-        try namespace.applyPolicies(ApplyOptions())
+        _ = try namespace.applyPolicies(ApplyOptions())
         try namespace.updateRecipient(alias: "jdoe") { $0.attributes[.givenName] = "Jonathan" }
-        try namespace.applyPolicies(ApplyOptions())
+        _ = try namespace.applyPolicies(ApplyOptions())
         #expect(try dir.addresses(of: "jdoe") == ["SMTP:johnny@contoso.com"])
         #expect(try dir.directory.history(alias: "jdoe").allSatisfy { $0.actor == "manual" })
     }
