@@ -54,18 +54,42 @@ package struct MergeReport: Sendable {
         package let policy: String
     }
 
+    /// One kind of finding: its exact count, and the first `MergeReport.listed` of them, so a
+    /// dry run over a million records stays within bounded memory.
+    package struct Section<Item: Sendable>: Sendable {
+        package private(set) var count = 0
+        package private(set) var items: [Item] = []
+        /// Findings counted but not listed.
+        package var omitted: Int { count - items.count }
+
+        mutating func append(_ item: Item) {
+            count += 1
+            if items.count < MergeReport.listed { items.append(item) }
+        }
+    }
+
+    /// How many findings of each kind a report lists (all are counted).
+    package static let listed = 10_000
+
     /// File against directory: a record's key names an existing recipient (it would update).
-    package var sameAlias: [Collision] = []
+    package var sameAlias = Section<Collision>()
     /// File against directory: an address another recipient holds (it would be rejected).
-    package var sameAddress: [Collision] = []
+    package var sameAddress = Section<Collision>()
     /// File against directory: a new record with the display name of a recipient in the same company.
-    package var sameDisplayName: [Collision] = []
+    package var sameDisplayName = Section<Collision>()
     /// Within the file: a key, an address or a display name (same company) a record repeats.
-    package var fileSameKey: [Collision] = []
-    package var fileSameAddress: [Collision] = []
-    package var fileSameDisplayName: [Collision] = []
+    package var fileSameKey = Section<Collision>()
+    package var fileSameAddress = Section<Collision>()
+    package var fileSameDisplayName = Section<Collision>()
     /// New policy-managed recipients and the primary their policy would give them.
-    package var newPrimaries: [NewPrimary] = []
+    package var newPrimaries = Section<NewPrimary>()
+    /// How many of the new primaries took a numeric suffix (counted over all, listed or not).
+    package private(set) var suffixed = 0
+
+    mutating func addNewPrimary(_ item: NewPrimary) {
+        newPrimaries.append(item)
+        if item.suffixed { suffixed += 1 }
+    }
 }
 
 /// What an import did (or, dry, would do).
@@ -170,11 +194,13 @@ private final class ImportRun {
     /// the line that claimed them: a million-record file's claims in about 50 MB. Two
     /// different keys sharing a hash is far below any real chance (about 10⁻⁷ for 3 million).
     var claims = ClaimTable()
-    /// Dry runs: addresses new records would hold (key → alias), so policy plans see them taken.
-    var plannedAddresses: [String: String] = [:]
-    /// Dry runs: display name and company (lower-cased) → the directory's alias, and the file's first line.
+    /// Dry runs: addresses (any type) that new records and their policy plans would hold, by
+    /// hash, with the line of the record holding each, so later plans see them taken.
+    var plannedAddresses = ClaimTable()
+    /// Dry runs: display name and company (lower-cased) → the directory's alias, and by hash
+    /// the file's first line with them.
     var directoryDisplayNames: [String: String] = [:]
-    var fileDisplayNames: [String: Int] = [:]
+    var fileDisplayNames = ClaimTable()
 
     init(reader: ImportReader, options: ImportOptions, onReject: @escaping (ImportRejection) -> Void) {
         self.reader = reader
@@ -298,7 +324,7 @@ private final class ImportRun {
         } else {
             if options.dryRun {
                 noteDisplayName(candidate.recipient, line: entry.line)
-                for address in candidate.addresses { plannedAddresses[address.key] = candidate.recipient.alias }
+                for address in candidate.addresses { plannedAddresses[ClaimTable.hash("", address.key)] = line }
                 outcome = .created(RecipientRecord(id: -1, recipient: candidate.recipient))
             } else {
                 outcome = .created(try tx.createImported(candidate.recipient, key: candidate.storedKey, actor: actor, batchID: summary.batchID))
@@ -331,10 +357,11 @@ private final class ImportRun {
         if let alias = directoryDisplayNames[key] {
             summary.report?.sameDisplayName.append(.init(line: line, value: shown, with: alias))
         }
-        if let first = fileDisplayNames[key] {
+        let hash = ClaimTable.hash("", key)
+        if let first = fileDisplayNames[hash] {
             summary.report?.fileSameDisplayName.append(.init(line: line, value: shown, with: "line \(first)"))
         } else {
-            fileDisplayNames[key] = line
+            fileDisplayNames[hash] = UInt32(clamping: line)
         }
     }
 
@@ -347,7 +374,13 @@ private final class ImportRun {
         var pass = try StampingPass(tx)
         for (record, line, isNew) in batch {
             guard let winner = pass.winner(for: record.recipient) else { continue }
-            let plan = try pass.plan(record, under: winner, tx) { plannedAddresses[$0] }
+            // A dry run's earlier records hold their addresses only here; the owner is named by
+            // its line (a plan uses it only to see the address is taken by someone else).
+            let ownLine = UInt32(clamping: line)
+            let plan = try pass.plan(record, under: winner, tx) { key in
+                guard let holder = plannedAddresses[ClaimTable.hash("", key)], holder != ownLine else { return nil }
+                return "line \(holder)"
+            }
             if let failure = plan.failure {
                 summary.policyFailures.append((record.recipient.alias, failure))
                 continue
@@ -355,13 +388,14 @@ private final class ImportRun {
             if isNew && options.dryRun {
                 let primary = plan.added.first { $0.isSMTP && $0.isPrimary }?.value ?? plan.promoted?.value
                     ?? record.recipient.primaryAddress()?.value
-                summary.report?.newPrimaries.append(
+                summary.report?.addNewPrimary(
                     .init(line: line, alias: record.recipient.alias, primary: primary, suffixed: !plan.collisions.isEmpty, policy: plan.policy))
             }
             if plan.changesAddresses { summary.stamped += 1 }
         }
         if options.dryRun {
-            plannedAddresses.merge(pass.claimed) { _, new in new }
+            let lines = Dictionary(batch.map { ($0.record.recipient.alias, UInt32(clamping: $0.line)) }) { first, _ in first }
+            for (key, alias) in pass.claimed { plannedAddresses[ClaimTable.hash("", key)] = lines[alias] ?? 0 }
         } else {
             try pass.write(tx, batchID: summary.batchID)
         }

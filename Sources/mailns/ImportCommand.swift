@@ -107,9 +107,13 @@ struct ImportCommand: ParsableCommand {
 
     static func printReport(_ report: MergeReport, _ summary: ImportSummary) {
         print("Merge report (dry run: nothing written)")
-        func group(_ title: String, _ items: [MergeReport.Collision], _ render: (MergeReport.Collision) -> String) {
-            print("\n\(title): \(items.count)")
-            for item in items { print("  line \(item.line): \(render(item))") }
+        func more(_ omitted: Int) {
+            if omitted > 0 { print("  … and \(omitted) more (a report lists the first \(MergeReport.listed) of each kind)") }
+        }
+        func group(_ title: String, _ section: MergeReport.Section<MergeReport.Collision>, _ render: (MergeReport.Collision) -> String) {
+            print("\n\(title): \(section.count)")
+            for item in section.items { print("  line \(item.line): \(render(item))") }
+            more(section.omitted)
         }
         print("\nAgainst the directory")
         group("  same alias (keyed on the alias the record updates that recipient; on another key it is rejected)", report.sameAlias) { "\($0.value) = recipient \($0.with)" }
@@ -119,11 +123,11 @@ struct ImportCommand: ParsableCommand {
         group("  same key", report.fileSameKey) { "\($0.value), first on \($0.with)" }
         group("  same address", report.fileSameAddress) { "\($0.value), first on \($0.with)" }
         group("  same display name in the same company (both imported)", report.fileSameDisplayName) { "\($0.value), first on \($0.with)" }
-        let suffixed = report.newPrimaries.filter(\.suffixed)
-        print("\nNew recipients and the primary address their policy gives: \(report.newPrimaries.count), suffixed: \(suffixed.count)")
-        for item in report.newPrimaries {
+        print("\nNew recipients and the primary address their policy gives: \(report.newPrimaries.count), suffixed: \(report.suffixed)")
+        for item in report.newPrimaries.items {
             print("  line \(item.line): \(item.alias) -> \(item.primary.map { "SMTP:\($0)" } ?? "(no SMTP address)") [\(item.policy)]\(item.suffixed ? " SUFFIXED" : "")")
         }
+        more(report.newPrimaries.omitted)
         print("\nRejected: \(summary.rejected)")
         for rejection in summary.rejections { print("  \(rejection.description)") }
         if summary.rejected > summary.rejections.count { print("  … and \(summary.rejected - summary.rejections.count) more") }
@@ -217,14 +221,25 @@ struct ImportSummaryJSON: Encodable {
     struct Report: Encodable {
         let sameAlias, sameAddress, sameDisplayName, fileSameKey, fileSameAddress, fileSameDisplayName: [Collision]
         let newPrimaries: [NewPrimary]
+        /// Every finding is counted; each array lists at most `listedPerKind` of them.
+        let counts: [String: Int]
+        let suffixed: Int
+        let listedPerKind: Int
         init(_ r: MergeReport) {
-            sameAlias = r.sameAlias.map(Collision.init)
-            sameAddress = r.sameAddress.map(Collision.init)
-            sameDisplayName = r.sameDisplayName.map(Collision.init)
-            fileSameKey = r.fileSameKey.map(Collision.init)
-            fileSameAddress = r.fileSameAddress.map(Collision.init)
-            fileSameDisplayName = r.fileSameDisplayName.map(Collision.init)
-            newPrimaries = r.newPrimaries.map { NewPrimary(line: $0.line, alias: $0.alias, primary: $0.primary, suffixed: $0.suffixed, policy: $0.policy) }
+            sameAlias = r.sameAlias.items.map(Collision.init)
+            sameAddress = r.sameAddress.items.map(Collision.init)
+            sameDisplayName = r.sameDisplayName.items.map(Collision.init)
+            fileSameKey = r.fileSameKey.items.map(Collision.init)
+            fileSameAddress = r.fileSameAddress.items.map(Collision.init)
+            fileSameDisplayName = r.fileSameDisplayName.items.map(Collision.init)
+            newPrimaries = r.newPrimaries.items.map { NewPrimary(line: $0.line, alias: $0.alias, primary: $0.primary, suffixed: $0.suffixed, policy: $0.policy) }
+            counts = [
+                "sameAlias": r.sameAlias.count, "sameAddress": r.sameAddress.count, "sameDisplayName": r.sameDisplayName.count,
+                "fileSameKey": r.fileSameKey.count, "fileSameAddress": r.fileSameAddress.count,
+                "fileSameDisplayName": r.fileSameDisplayName.count, "newPrimaries": r.newPrimaries.count,
+            ]
+            suffixed = r.suffixed
+            listedPerKind = MergeReport.listed
         }
     }
     let file: String

@@ -221,6 +221,35 @@ struct ImportCommandTests {
         #expect(text.stdout.contains("line 3: johnd -> SMTP:John.Doe2@contoso.com [Default Policy] SUFFIXED"))
     }
 
+    @Test("a dry run counts every finding and lists the first 10,000 of each kind, saying how many more there are")
+    func mergeReportIsBounded() async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        let n = 10_005
+        var csv = "mailNickname,givenName,sn,displayName,company,proxyAddresses\n"
+        // One display name throughout; given names in pairs, so every second primary is suffixed.
+        for i in 0..<n { csv += "u\(i),G\(i / 2),Doe,John Doe,Fabrikam,SMTP:u\(i)@fabrikam.com\n" }
+        try write("same.csv", csv)
+        let (status, summary) = try await importing("same.csv", "--dry-run")
+        #expect(status == 0)
+        #expect(summary["created"] as? Int == n)
+        let report = try #require(summary["report"] as? [String: Any])
+        let counts = report["counts"] as? [String: Int] ?? [:]
+        #expect(counts["newPrimaries"] == n)
+        #expect(counts["fileSameDisplayName"] == n - 1)
+        #expect(report["suffixed"] as? Int == n / 2, "the second of each pair takes a suffix")
+        #expect(report["listedPerKind"] as? Int == 10_000)
+        let primaries = report["newPrimaries"] as? [[String: Any]] ?? []
+        #expect(primaries.count == 10_000)
+        // The plans saw each other's addresses: the 10,000th record is the second G4999.
+        #expect(primaries.last?["primary"] as? String == "G4999.Doe2@contoso.com")
+        #expect((report["fileSameDisplayName"] as? [Any])?.count == 10_000)
+
+        let text = try await sandbox.run("import", "same.csv", "--dry-run", timeout: 120)
+        #expect(text.stdout.contains("New recipients and the primary address their policy gives: \(n), suffixed: \(n / 2)"))
+        #expect(text.stdout.contains("  … and 5 more (a report lists the first 10000 of each kind)"), "\(text.stdout.suffix(400))")
+        #expect(text.stdout.contains("  … and 4 more (a report lists the first 10000 of each kind)"))
+    }
+
     @Test("re-importing a changed record updates it: attributes replaced, addresses added and never removed")
     func updates() async throws {
         try write("v1.csv", "mailNickname,givenName,department,proxyAddresses\nann,Ann,Sales,SMTP:ann@fabrikam.com;smtp:a@fabrikam.com\n")
