@@ -201,6 +201,8 @@ private final class ImportRun {
     /// the file's first line with them.
     var directoryDisplayNames: [String: String] = [:]
     var fileDisplayNames = ClaimTable()
+    /// The batch's stamping pass, while `process` runs.
+    var pass: StampingPass?
 
     init(reader: ImportReader, options: ImportOptions, onReject: @escaping (ImportRejection) -> Void) {
         self.reader = reader
@@ -234,6 +236,9 @@ private final class ImportRun {
     // MARK: - One batch
 
     func process(_ batch: [ImportEntry], _ tx: DirectoryTransaction) throws {
+        // The policies as this batch's transaction reads them, for the rows and their stamps.
+        pass = try StampingPass(tx)
+        defer { pass = nil }
         var toStamp: [(record: RecipientRecord, line: Int, isNew: Bool)] = []
         for entry in batch {
             records += 1
@@ -327,7 +332,11 @@ private final class ImportRun {
                 for address in candidate.addresses { plannedAddresses[ClaimTable.hash("", address.key)] = line }
                 outcome = .created(RecipientRecord(id: -1, recipient: candidate.recipient))
             } else {
-                outcome = .created(try tx.createImported(candidate.recipient, key: candidate.storedKey, actor: actor, batchID: summary.batchID))
+                // The winner is known now: the row carries it, and the stamp below then has
+                // only addresses to write (or nothing).
+                let winner = candidate.recipient.isPolicyManaged ? pass?.winner(for: candidate.recipient)?.name : nil
+                outcome = .created(try tx.createImported(
+                    candidate.recipient, key: candidate.storedKey, actor: actor, batchID: summary.batchID, stampedBy: winner))
             }
         }
         claims[keyHash] = line
@@ -370,8 +379,8 @@ private final class ImportRun {
     /// Stamps new and updated policy-managed recipients with their winning policy, as
     /// `policy apply` would, in the batch's transaction; a dry run records the primaries.
     private func stamp(_ batch: [(record: RecipientRecord, line: Int, isNew: Bool)], _ tx: DirectoryTransaction) throws {
-        guard !batch.isEmpty else { return }
-        var pass = try StampingPass(tx)
+        guard !batch.isEmpty, var pass else { return }
+        defer { self.pass = pass }
         for (record, line, isNew) in batch {
             guard let winner = pass.winner(for: record.recipient) else { continue }
             // A dry run's earlier records hold their addresses only here; the owner is named by
@@ -383,6 +392,8 @@ private final class ImportRun {
             }
             if let failure = plan.failure {
                 summary.policyFailures.append((record.recipient.alias, failure))
+                // The row was written as this policy's (createImported): it is not.
+                if isNew && !options.dryRun { try tx.clearStampingPolicy(recipientID: record.id) }
                 continue
             }
             if isNew && options.dryRun {

@@ -47,6 +47,11 @@ extension DirectoryStore {
         "INSERT INTO recipient (alias, kind, target_address, policy_managed, source, "
         + attributes.map(\.column).joined(separator: ", ") + ") VALUES (?, ?, ?, ?, ?"
         + String(repeating: ", ?", count: attributes.count) + ")"
+    /// The same with the stamping policy, by name (an import knows its winner before the insert).
+    static let insertStampedRecipient =
+        "INSERT INTO recipient (alias, kind, target_address, policy_managed, source, "
+        + attributes.map(\.column).joined(separator: ", ") + ", stamped_by_policy_id) VALUES (?, ?, ?, ?, ?"
+        + String(repeating: ", ?", count: attributes.count) + ", (SELECT id FROM recipient_policy WHERE name = ?))"
     static let updateRecipient =
         "UPDATE recipient SET alias = ?, kind = ?, target_address = ?, policy_managed = ?, source = ?, "
         + attributes.map { "\($0.column) = ?" }.joined(separator: ", ") + " WHERE id = ?"

@@ -250,6 +250,34 @@ struct ImportCommandTests {
         #expect(text.stdout.contains("  … and 4 more (a report lists the first 10000 of each kind)"))
     }
 
+    @Test(
+        "a new recipient its policy cannot stamp is imported unstamped and named; the others are stamped",
+        .enabled(if: MailNSRunner.hasSQLite3, "needs /usr/bin/sqlite3"))
+    func policyFailureLeavesTheRecipientUnstamped() async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        // Every suffix the policy may try for J.D is taken (aliases always give a local part, so
+        // running out of suffixes is how a stamp fails).
+        try await sandbox.ok("recipient", "add", "holder", "--no-policy", "--address", "SMTP:holder@contoso.com")
+        let fill = try await sandbox.sqlite3("test.sqlite", """
+            INSERT INTO proxy_address (recipient_id, type, address, is_primary)
+              SELECT r.id, 'SMTP', 'J.D' || CASE WHEN value = 1 THEN '' ELSE value END || '@contoso.com', 0
+              FROM recipient AS r, generate_series(1, 10000) WHERE r.alias = 'holder';
+            """)
+        try #require(fill.status == 0, "\(fill)")
+        try write("p.csv", "mailNickname,givenName,sn,proxyAddresses\nann,Ann,One,SMTP:ann@fabrikam.com\njd,J,D,SMTP:jd@fabrikam.com\n")
+        let (status, summary) = try await importing("p.csv")
+        #expect(status == 65, "a policy failure is a finding")
+        #expect(summary["created"] as? Int == 2)
+        let failures = summary["policyFailures"] as? [[String: Any]] ?? []
+        #expect(failures.map { $0["alias"] as? String } == ["jd"], "\(summary)")
+        let jd = try await sandbox.object("recipient", "show", "jd", "--json")
+        #expect(jd["stampedByPolicy"] is NSNull, "\(jd)")
+        #expect(try await addresses("jd") == ["SMTP:jd@fabrikam.com"])
+        let ann = try await sandbox.object("recipient", "show", "ann", "--json")
+        #expect(ann["stampedByPolicy"] as? String == "Default Policy")
+        #expect(try await addresses("ann") == ["SMTP:Ann.One@contoso.com", "smtp:ann@fabrikam.com"])
+    }
+
     @Test("re-importing a changed record updates it: attributes replaced, addresses added and never removed")
     func updates() async throws {
         try write("v1.csv", "mailNickname,givenName,department,proxyAddresses\nann,Ann,Sales,SMTP:ann@fabrikam.com;smtp:a@fabrikam.com\n")
