@@ -380,7 +380,6 @@ private final class ImportRun {
     /// `policy apply` would, in the batch's transaction; a dry run records the primaries.
     private func stamp(_ batch: [(record: RecipientRecord, line: Int, isNew: Bool)], _ tx: DirectoryTransaction) throws {
         guard !batch.isEmpty, var pass else { return }
-        defer { self.pass = pass }
         for (record, line, isNew) in batch {
             guard let winner = pass.winner(for: record.recipient) else { continue }
             // A dry run's earlier records hold their addresses only here; the owner is named by
