@@ -86,7 +86,7 @@ import Testing
         try dir.addUnstamped(
             person("jmueller", "Jürgen", "Müller-Lüdenscheidt"), person("zorsted", "Zoë", "Ørsted"),
             person("lzolc", "Łukasz", "Żółć"), person("ioconnell", "Ian", "O'Connell"))
-        try namespace.applyPolicies(ApplyOptions())
+        _ = try namespace.applyPolicies(ApplyOptions())
         #expect(try dir.primary(of: "jmueller") == "SMTP:Juergen.Mueller-Luedenscheidt@contoso.com")
         #expect(try dir.primary(of: "zorsted") == "SMTP:Zoe.Orsted@contoso.com")
         #expect(try dir.primary(of: "lzolc") == "SMTP:Lukasz.Zolc@contoso.com")
@@ -119,7 +119,7 @@ import Testing
     @Test func aReapplyAfterADemotionIsAgainANoOp() throws {
         try dir.setUpSharedNamespaceRecipe()
         try dir.addUnstamped(person("jdoe", "John", "Doe"), person("johnd", "John", "Doe"))
-        try namespace.applyPolicies(ApplyOptions())
+        _ = try namespace.applyPolicies(ApplyOptions())
         try namespace.setPolicyTemplates(name: "Shared", templates("SMTP:%1g%s@contoso.com", "smtp:%m@contoso.local"))
         let changed = try namespace.applyPolicies(ApplyOptions())
         #expect(changed.changed == 2)
@@ -331,7 +331,7 @@ import Testing
 
     @Test func applyingAPolicyThatDoesNotExistIsRefusedWithoutWriting() throws {
         try setUpPriorities()
-        let message = try dir.expectRefusedWithoutWriting { try namespace.applyPolicies(ApplyOptions(policy: "Marketing")) }
+        let message = try dir.expectRefusedWithoutWriting { _ = try namespace.applyPolicies(ApplyOptions(policy: "Marketing")) }
         #expect(message?.contains("Marketing") == true)
     }
 
