@@ -58,13 +58,3 @@ package struct NetstringDecoder: ByteToMessageDecoder {
         return slice
     }
 }
-
-extension ByteBuffer {
-    /// Appends `payload` as one netstring.
-    package mutating func writeNetstring(_ payload: some Collection<UInt8>) {
-        writeString(String(payload.count))
-        writeInteger(UInt8(ascii: ":"))
-        writeBytes(payload)
-        writeInteger(UInt8(ascii: ","))
-    }
-}
