@@ -23,6 +23,7 @@ package enum MailMigrations {
         Migration(4, "postfix", PackageResources.v0004_postfix_sql),
         Migration(5, "route_index", PackageResources.v0005_route_index_sql),
         Migration(6, "import_keys", PackageResources.v0006_import_keys_sql),
+        Migration(7, "address_keyed_table", PackageResources.v0007_address_keyed_table_sql),
     ]
 
     /// The schema version this binary creates and understands.

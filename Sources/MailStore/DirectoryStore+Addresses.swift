@@ -16,26 +16,26 @@ package enum AddressChange: Sendable, Equatable {
 
 extension DirectoryStore {
     private static let selectOwner = """
-        SELECT r.id, r.alias, a.id, a.type, a.address, a.is_primary FROM proxy_address AS a
+        SELECT r.id, r.alias, a.type, a.address, a.is_primary FROM proxy_address AS a
         JOIN recipient AS r ON r.id = a.recipient_id WHERE a.type = ? AND a.address = ?
         """
     static let insertAddressRow = "INSERT INTO proxy_address (recipient_id, type, address, is_primary) VALUES (?, ?, ?, ?)"
-    private static let setPrimaryFlag = "UPDATE proxy_address SET is_primary = ? WHERE id = ?"
-    private static let selectPrimary = "SELECT id, type, address, is_primary FROM proxy_address WHERE recipient_id = ? AND type = ? AND is_primary = 1"
+    private static let setPrimaryFlag = "UPDATE proxy_address SET is_primary = ? WHERE address = ? AND type = ?"
+    private static let selectPrimary = "SELECT type, address, is_primary FROM proxy_address WHERE recipient_id = ? AND type = ? AND is_primary = 1"
     private static let countOfType = "SELECT count(*) FROM proxy_address WHERE recipient_id = ? AND type = ?"
-    private static let deleteAddress = "DELETE FROM proxy_address WHERE id = ?"
+    private static let deleteAddress = "DELETE FROM proxy_address WHERE address = ? AND type = ?"
 
-    /// Who owns an address: recipient id and alias, and the address row as stored.
+    /// Who owns an address: recipient id and alias, and the address row as stored (its value,
+    /// in the stored letter case, and type are the row's key).
     struct AddressOwner {
         let recipientID: Int64
         let alias: String
-        let addressID: Int64
         let address: ProxyAddress
     }
 
     static func owner(_ db: Connection, type: String, value: String) throws -> AddressOwner? {
         try db.cached(selectOwner).bind(type, value).first { row in
-            AddressOwner(recipientID: row.int64(0), alias: row.text(1), addressID: row.int64(2), address: proxyAddress(row, from: 3))
+            AddressOwner(recipientID: row.int64(0), alias: row.text(1), address: proxyAddress(row, from: 2))
         }
     }
 
@@ -106,7 +106,7 @@ extension DirectoryStore {
                     throw StoreError.refused("\(owner.address) is the primary \(type) address of \(stored.recipient.alias); make another address primary first")
                 }
             }
-            try db.cached(Self.deleteAddress).bind(owner.addressID).run()
+            try db.cached(Self.deleteAddress).bind(owner.address.value, owner.address.type).run()
             try Self.recordHistory(db, recipientID: stored.id, alias: stored.recipient.alias, action: .removed, address: owner.address, actor: actor, batchID: Self.makeBatchID())
         }
     }
@@ -123,12 +123,12 @@ extension DirectoryStore {
 
     static func primary(_ db: Connection, recipientID: Int64, type: String) throws -> AddressOwner? {
         try db.cached(selectPrimary).bind(recipientID, type).first { row in
-            AddressOwner(recipientID: recipientID, alias: "", addressID: row.int64(0), address: proxyAddress(row, from: 1))
+            AddressOwner(recipientID: recipientID, alias: "", address: proxyAddress(row, from: 0))
         }
     }
 
     static func demote(_ db: Connection, _ old: AddressOwner, recipientID: Int64, alias: String, actor: AddressActor, batchID: String) throws {
-        try db.cached(setPrimaryFlag).bind(false, old.addressID).run()
+        try db.cached(setPrimaryFlag).bind(false, old.address.value, old.address.type).run()
         var demoted = old.address
         demoted.kind = .secondary
         try recordHistory(db, recipientID: recipientID, alias: alias, action: .demoted, address: demoted, actor: actor, batchID: batchID)
@@ -139,7 +139,7 @@ extension DirectoryStore {
     static func makePrimary(_ db: Connection, _ owner: AddressOwner, alias: String, actor: AddressActor, batchID: String) throws -> ProxyAddress? {
         let old = try primary(db, recipientID: owner.recipientID, type: owner.address.type)
         if let old { try demote(db, old, recipientID: owner.recipientID, alias: alias, actor: actor, batchID: batchID) }
-        try db.cached(setPrimaryFlag).bind(true, owner.addressID).run()
+        try db.cached(setPrimaryFlag).bind(true, owner.address.value, owner.address.type).run()
         var promoted = owner.address
         promoted.kind = .primary
         try recordHistory(db, recipientID: owner.recipientID, alias: alias, action: .promoted, address: promoted, actor: actor, batchID: batchID)

@@ -66,20 +66,20 @@ package final class DirectoryStore: Sendable {
 
     // The recipient owning an SMTP address; the change marker is read while this statement's
     // snapshot is open, so the resolver's fast path needs no BEGIN and COMMIT. The address is
-    // found in the covering index proxy_address_route (v0005), so the lookup reads that index
-    // and the recipient's row, nothing else. Mail goes mostly to primaries; for them the
+    // the key of proxy_address (v0007), so the lookup reads that table's B-tree and the
+    // recipient's row, nothing else. Mail goes mostly to primaries; for them the
     // primary is the row itself, no second probe, and callers that need no primary skip it.
     private static let routedLookup = """
         SELECT r.alias, r.kind, r.target_address,
                CASE WHEN a.is_primary THEN a.address ELSE
                    (SELECT p.address FROM proxy_address AS p WHERE p.recipient_id = r.id AND p.type = 'SMTP' AND p.is_primary = 1)
                END
-        FROM proxy_address AS a INDEXED BY proxy_address_route JOIN recipient AS r ON r.id = a.recipient_id
+        FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
         WHERE a.address = ?1 AND a.type = 'SMTP'
         """
     private static let routedLookupWithoutPrimary = """
         SELECT r.alias, r.kind, r.target_address, NULL
-        FROM proxy_address AS a INDEXED BY proxy_address_route JOIN recipient AS r ON r.id = a.recipient_id
+        FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
         WHERE a.address = ?1 AND a.type = 'SMTP'
         """
 

@@ -37,7 +37,7 @@ struct CrashConsistencyTests {
 
     /// What must be equal between an interrupted-and-finished run and an uninterrupted one.
     static let compared = [
-        "SELECT r.id, r.alias, r.given_name, r.stamped_by_policy_id, a.type, a.address, a.is_primary FROM recipient r JOIN proxy_address a ON a.recipient_id = r.id ORDER BY a.id",
+        "SELECT r.id, r.alias, r.given_name, r.stamped_by_policy_id, a.type, a.address, a.is_primary FROM recipient r JOIN proxy_address a ON a.recipient_id = r.id ORDER BY r.id, a.type, a.address",
         "SELECT recipient_id, alias, action, type, address, actor, actor_name FROM address_history ORDER BY id",
     ]
 

@@ -365,7 +365,7 @@ struct ImportCommandTests {
         #expect(summary["unchanged"] as? Int == partial - 1)
         #expect(summary["created"] as? Int == 30_001 - partial)
 
-        let rows = "SELECT r.id, r.alias, a.type, a.address, a.is_primary FROM recipient r JOIN proxy_address a ON a.recipient_id = r.id ORDER BY a.id"
+        let rows = "SELECT r.id, r.alias, a.type, a.address, a.is_primary FROM recipient r JOIN proxy_address a ON a.recipient_id = r.id ORDER BY r.id, a.type, a.address"
         let history = "SELECT recipient_id, alias, action, type, address, actor, actor_name FROM address_history ORDER BY id"
         #expect(try await sandbox.sqlite3("test.sqlite", rows).stdout == (try await sandbox.sqlite3("reference.sqlite", rows).stdout))
         #expect(try await sandbox.sqlite3("test.sqlite", history).stdout == (try await sandbox.sqlite3("reference.sqlite", history).stdout))

@@ -96,6 +96,38 @@ import Testing
         #expect(mode & 0o007 == 0, "others must have no access, mode is \(String(mode, radix: 8))")
     }
 
+    /// v0007 rebuilds proxy_address keyed by (address, type): a directory written by v0006
+    /// keeps every address, its type, its owner and which one is primary, and the rules the
+    /// old table enforced still hold on the new one.
+    @Test func addressKeyedTableKeepsADirectoryWrittenBeforeIt() throws {
+        let db = try TestDatabase()
+        do {
+            let old = try Connection(path: db.path)
+            for migration in MailMigrations.all where migration.version <= 6 { try old.execute(migration.sql) }
+            try old.execute("""
+                PRAGMA user_version = 6;
+                INSERT INTO recipient (alias, kind) VALUES ('anna', 'mailbox');
+                INSERT INTO recipient (alias, kind, target_address) VALUES ('partner', 'contact', 'p@fabrikam.com');
+                INSERT INTO proxy_address (recipient_id, type, address, is_primary) VALUES
+                    (1, 'SMTP', 'Anna.Berg@contoso.com', 1), (1, 'SMTP', 'anna@contoso.local', 0),
+                    (1, 'X400', 'c=US;a= ;p=Contoso;s=Berg;', 1), (2, 'SMTP', 'partner@contoso.com', 1);
+                """)
+        }
+        let store = try db.open()
+        #expect(try store.schemaVersion() == MailMigrations.latestVersion)
+        let anna = try #require(try store.recipient(alias: "anna"))
+        #expect(anna.addresses.map(\.description) == ["SMTP:Anna.Berg@contoso.com", "smtp:anna@contoso.local", "X400:c=US;a= ;p=Contoso;s=Berg;"])
+        #expect(try store.recipient(alias: "partner")?.addresses.map(\.description) == ["SMTP:partner@contoso.com"])
+        let mailboxes = try store.read { c in try c.cached("SELECT address, maildir FROM postfix_mailbox").map { "\($0.text(0)) \($0.text(1))" } }
+        #expect(mailboxes.sorted() == ["Anna.Berg@contoso.com anna/", "anna@contoso.local anna/"])
+        try store.write { c in
+            // Unique whatever the letter case, one primary per type, owners must exist.
+            #expect(throws: SQLiteError.self) { try c.execute("INSERT INTO proxy_address VALUES (2, 'SMTP', 'ANNA.BERG@CONTOSO.COM', 0)") }
+            #expect(throws: SQLiteError.self) { try c.execute("INSERT INTO proxy_address VALUES (1, 'SMTP', 'second@contoso.com', 1)") }
+            #expect(throws: SQLiteError.self) { try c.execute("INSERT INTO proxy_address VALUES (99, 'SMTP', 'ghost@contoso.com', 0)") }
+        }
+    }
+
     /// Every file in Migrations/sql is registered, in order, versions 1…N with no gap.
     @Test func everyMigrationFileIsRegisteredInOrder() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

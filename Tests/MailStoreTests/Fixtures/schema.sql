@@ -66,20 +66,17 @@ CREATE VIEW postfix_mailbox (address, maildir) AS
     FROM proxy_address AS a
     JOIN recipient AS r ON r.id = a.recipient_id
     WHERE a.type = 'SMTP' AND r.kind = 'mailbox';
-CREATE TABLE proxy_address (
-    id INTEGER PRIMARY KEY,
+CREATE TABLE "proxy_address" (
     recipient_id INTEGER NOT NULL REFERENCES recipient (id) ON DELETE CASCADE,
     type TEXT NOT NULL CHECK (type = upper(type) AND length(type) BETWEEN 1 AND 16),
     -- NOCASE: SMTP addresses are ASCII (A-label domains, RFC 5321 local parts), so ASCII
-    -- folding is exactly "case-insensitive" for them.
+    -- folding is exactly "case-insensitive" for them. Unique across the whole directory.
     address TEXT NOT NULL COLLATE NOCASE CHECK (length(address) BETWEEN 1 AND 1024),
     is_primary INTEGER NOT NULL CHECK (is_primary = 0 OR is_primary = 1),
-    -- Unique across the whole directory, whatever the letter case.
-    UNIQUE (type, address)
-) STRICT;
+    PRIMARY KEY (address, type)
+) STRICT, WITHOUT ROWID;
 CREATE UNIQUE INDEX proxy_address_one_primary ON proxy_address (recipient_id, type) WHERE is_primary = 1;
 CREATE INDEX proxy_address_recipient ON proxy_address (recipient_id);
-CREATE INDEX proxy_address_route ON proxy_address (address, type, is_primary, recipient_id);
 CREATE TABLE recipient (
     id INTEGER PRIMARY KEY,
     alias TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(alias) BETWEEN 1 AND 64),
