@@ -88,10 +88,13 @@ struct ImportCommandTests {
         ]
     }()
 
-    @Test("a malformed record is rejected with its line and reason; the records around it are imported", arguments: malformed)
-    func rejectsOneRecord(_ bad: Malformed) async throws {
+    /// Each case twice: in one batch, and a record per batch, so every record (and the error
+    /// at the end of a file) also crosses from the reading thread in a batch of its own.
+    @Test("a malformed record is rejected with its line and reason; the records around it are imported",
+          arguments: malformed, ["2000", "1"])
+    func rejectsOneRecord(_ bad: Malformed, batchSize: String) async throws {
         try write(bad.file, Data(bad.bytes))
-        let (status, summary) = try await importing(bad.file)
+        let (status, summary) = try await importing(bad.file, "--batch-size", batchSize)
         #expect(status == 65)
         let rejected = rejections(summary)
         #expect(rejected.count == 1, "\(rejected)")
