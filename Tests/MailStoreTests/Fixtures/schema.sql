@@ -76,7 +76,7 @@ CREATE TABLE "proxy_address" (
     PRIMARY KEY (address, type)
 ) STRICT, WITHOUT ROWID;
 CREATE UNIQUE INDEX proxy_address_one_primary ON proxy_address (recipient_id, type) WHERE is_primary = 1;
-CREATE INDEX proxy_address_recipient ON proxy_address (recipient_id);
+CREATE INDEX proxy_address_recipient ON proxy_address (recipient_id, is_primary);
 CREATE TABLE recipient (
     id INTEGER PRIMARY KEY,
     alias TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(alias) BETWEEN 1 AND 64),
