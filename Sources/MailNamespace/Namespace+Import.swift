@@ -212,6 +212,8 @@ private final class ImportRun {
     var fileDisplayNames = ClaimTable()
     /// The batch's stamping pass, while `process` runs.
     var pass: StampingPass?
+    /// The batch's history lines of new recipients, while `process` runs.
+    private var history: DirectoryStore.HistoryRows?
     let prefetcher: BatchPrefetcher
     /// How far into the file the batches handed out so far reach, for progress.
     private(set) var bytesRead = 0
@@ -251,7 +253,7 @@ private final class ImportRun {
     func process(_ batch: [PreparedEntry], _ tx: DirectoryTransaction) throws {
         // The policies as this batch's transaction reads them, for the rows and their stamps.
         pass = try StampingPass(tx)
-        defer { pass = nil }
+        defer { pass = nil; history = nil }
         var toStamp: [(record: RecipientRecord, line: Int, isNew: Bool)] = []
         for prepared in batch {
             let entry = prepared.entry
@@ -269,6 +271,7 @@ private final class ImportRun {
                 summary.unchanged += 1
             }
         }
+        try history?.flush()
         try stamp(toStamp, tx)
     }
 
@@ -349,8 +352,9 @@ private final class ImportRun {
                 // The winner is known now: the row carries it, and the stamp below then has
                 // only addresses to write (or nothing).
                 let winner = candidate.recipient.isPolicyManaged ? pass?.winner(for: candidate.recipient)?.name : nil
+                if history == nil { history = try tx.historyRows(batchID: summary.batchID) }
                 outcome = .created(try tx.createImported(
-                    candidate.recipient, key: candidate.storedKey, actor: actor, batchID: summary.batchID, stampedBy: winner))
+                    candidate.recipient, key: candidate.storedKey, actor: actor, history: &history!, stampedBy: winner))
             }
         }
         claims[keyHash] = line

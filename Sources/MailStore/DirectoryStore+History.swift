@@ -54,6 +54,26 @@ extension DirectoryStore {
         INSERT INTO address_history (recipient_id, alias, action, type, address, actor, actor_name, batch_id, at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))
         """
+    /// History lines of one batch, written many to a statement (see `RowBuffer`); `flush()`
+    /// before the transaction commits.
+    package struct HistoryRows {
+        fileprivate var rows: RowBuffer
+        let batchID: String
+        let at: String
+
+        mutating func add(recipientID: Int64, alias: String, action: AddressHistoryEntry.Action, address: ProxyAddress, actor: AddressActor) throws {
+            try rows.append(recipientID, alias, action.rawValue, address.type, address.description, actor.kind, actor.name, batchID, at)
+        }
+
+        package mutating func flush() throws { try rows.flush() }
+    }
+
+    /// The caller defers foreign keys first (`RowBuffer.deferForeignKeys`).
+    static func historyRows(_ db: Connection, batchID: String, at: String) -> HistoryRows {
+        let table = "address_history (recipient_id, alias, action, type, address, actor, actor_name, batch_id, at)"
+        return HistoryRows(rows: RowBuffer(db, into: table, columns: 9, singleRow: insertHistory), batchID: batchID, at: at)
+    }
+
     static let currentTimestamp = "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
     static func recordHistory(

@@ -38,9 +38,17 @@ extension DirectoryTransaction {
     /// when it is not the alias. `stampedBy` names the policy about to stamp it in this
     /// transaction: written with the row, it saves an UPDATE per recipient (a tenth of a large
     /// import's time); the caller clears it if the stamp fails (`clearStampingPolicy`).
+    /// A buffer for the history lines of new recipients (`createImported`), flushed by the
+    /// caller before the transaction ends. Defers this transaction's foreign keys to COMMIT.
+    package func historyRows(batchID: String) throws -> DirectoryStore.HistoryRows {
+        precondition(isWriting, "historyRows in a read transaction")
+        try RowBuffer.deferForeignKeys(db)
+        return DirectoryStore.historyRows(db, batchID: batchID, at: timestamp)
+    }
+
     package func createImported(
-        _ recipient: Recipient, key: (name: String, value: String)?, actor: AddressActor, batchID: String,
-        stampedBy policy: String? = nil
+        _ recipient: Recipient, key: (name: String, value: String)?, actor: AddressActor,
+        history: inout DirectoryStore.HistoryRows, stampedBy policy: String? = nil
     ) throws -> RecipientRecord {
         precondition(isWriting, "createImported in a read transaction")
         var row = recipient
@@ -55,7 +63,7 @@ extension DirectoryTransaction {
             try db.cached(DirectoryStore.insertAddressRow).bind(id, address.type, address.value, address.isPrimary).run()
         }
         for address in row.addresses {
-            try DirectoryStore.recordHistory(db, recipientID: id, alias: row.alias, action: .added, address: address, actor: actor, batchID: batchID, at: timestamp)
+            try history.add(recipientID: id, alias: row.alias, action: .added, address: address, actor: actor)
         }
         if let key { try db.cached(Self.insertImportKey).bind(key.name, key.value, id).run() }
         return RecipientRecord(id: id, recipient: row)

@@ -30,19 +30,24 @@ extension DirectoryStore {
                 try db.cached(setStampingPolicy).bind(stamp.policy, id).run()
             }
         }
+        // History lines many to a statement (`RowBuffer`); the addresses above stay one row to
+        // a statement, which measured faster for a table keyed by address.
+        try RowBuffer.deferForeignKeys(db)
+        var history = historyRows(db, batchID: batchID, at: at)
         for stamp in stamps {
             let id = stamp.record.id
             let alias = stamp.record.recipient.alias
             let actor = AddressActor.policy(stamp.policy)
             if let demoted = stamp.demoted {
-                try recordHistory(db, recipientID: id, alias: alias, action: .demoted, address: demoted, actor: actor, batchID: batchID, at: at)
+                try history.add(recipientID: id, alias: alias, action: .demoted, address: demoted, actor: actor)
             }
             if let promoted = stamp.promoted {
-                try recordHistory(db, recipientID: id, alias: alias, action: .promoted, address: promoted, actor: actor, batchID: batchID, at: at)
+                try history.add(recipientID: id, alias: alias, action: .promoted, address: promoted, actor: actor)
             }
             for address in stamp.added {
-                try recordHistory(db, recipientID: id, alias: alias, action: .added, address: address, actor: actor, batchID: batchID, at: at)
+                try history.add(recipientID: id, alias: alias, action: .added, address: address, actor: actor)
             }
         }
+        try history.flush()
     }
 }

@@ -390,6 +390,24 @@ import Testing
         #expect(try dir.directory.history(alias: aliases.last!).map(\.batchID) == [report.batchID])
     }
 
+    /// History lines are written many to a statement with the rest one at a time: 130 lines
+    /// are two full statements and two single rows, and every one must arrive as planned.
+    @Test func everyHistoryLineOfAPageIsWrittenWhateverItsPositionInTheStatements() throws {
+        try dir.addRecipeDomains()
+        try namespace.setPolicyTemplates(name: RecipientPolicy.defaultPolicyName, templates("SMTP:%m@contoso.local"))
+        let aliases = (1...130).map { "u" + String(repeating: "0", count: 3 - String($0).count) + String($0) }
+        try dir.directory.transaction(writing: true) { tx in
+            for alias in aliases { _ = try tx.addRecipient(person(alias, "U", alias), actor: .manual) }
+        }
+        let report = try namespace.applyPolicies(ApplyOptions())
+        #expect(report.added == 130)
+        for alias in aliases {
+            let lines = try dir.directory.history(alias: alias)
+            #expect(lines.map { "\($0.action.rawValue) \($0.address) \($0.actor) \($0.actorName ?? "-")" }
+                == ["added SMTP:\(alias)@contoso.local policy \(RecipientPolicy.defaultPolicyName)"], "\(alias)")
+        }
+    }
+
     // MARK: - Preview
 
     @Test func previewListsTheRecipientsAPolicyWinsWithTheirPrimary() throws {
