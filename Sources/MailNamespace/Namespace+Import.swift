@@ -436,8 +436,6 @@ private struct Refusal: Error {
     init(_ text: String) { self.text = text }
 }
 
-/// A record turned into a recipient, checked against everything that does not need the
-/// directory.
 /// A record as read, with what it would become (or why it cannot be imported whatever the
 /// directory holds).
 private struct PreparedEntry {
@@ -544,6 +542,8 @@ private final class BatchPrefetcher: @unchecked Sendable {
     }
 }
 
+/// A record turned into a recipient, checked against everything that does not need the
+/// directory.
 private struct Candidate {
     var recipient: Recipient
     var addresses: [ProxyAddress]

@@ -32,12 +32,6 @@ extension DirectoryTransaction {
         try db.cached(Self.selectDisplayNames).map { ($0.text(0), $0.text(1), $0.optionalText(2)) }
     }
 
-    /// Creates an imported recipient with its addresses and their history lines. The caller
-    /// has checked it: fields valid (`DirectoryStore.validate`), addresses normalised
-    /// (`normalizedAddressList`) and free, alias free. `key` is remembered for the next import
-    /// when it is not the alias. `stampedBy` names the policy about to stamp it in this
-    /// transaction: written with the row, it saves an UPDATE per recipient (a tenth of a large
-    /// import's time); the caller clears it if the stamp fails (`clearStampingPolicy`).
     /// A buffer for the history lines of new recipients (`createImported`), flushed by the
     /// caller before the transaction ends. Defers this transaction's foreign keys to COMMIT.
     package func historyRows(batchID: String) throws -> DirectoryStore.HistoryRows {
@@ -46,6 +40,13 @@ extension DirectoryTransaction {
         return DirectoryStore.historyRows(db, batchID: batchID, at: timestamp)
     }
 
+    /// Creates an imported recipient with its addresses; their history lines go to `history`
+    /// (written when the caller flushes it). The caller
+    /// has checked it: fields valid (`DirectoryStore.validate`), addresses normalised
+    /// (`normalizedAddressList`) and free, alias free. `key` is remembered for the next import
+    /// when it is not the alias. `stampedBy` names the policy about to stamp it in this
+    /// transaction: written with the row, it saves an UPDATE per recipient (a tenth of a large
+    /// import's time); the caller clears it if the stamp fails (`clearStampingPolicy`).
     package func createImported(
         _ recipient: Recipient, key: (name: String, value: String)?, actor: AddressActor,
         history: inout DirectoryStore.HistoryRows, stampedBy policy: String? = nil
