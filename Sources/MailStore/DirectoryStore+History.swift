@@ -68,10 +68,10 @@ extension DirectoryStore {
         package mutating func flush() throws { try rows.flush() }
     }
 
-    /// The caller defers foreign keys first (`RowBuffer.deferForeignKeys`).
-    static func historyRows(_ db: Connection, batchID: String, at: String) -> HistoryRows {
+    /// Defers the transaction's foreign keys to COMMIT (see `RowBuffer`).
+    static func historyRows(_ db: Connection, batchID: String, at: String) throws -> HistoryRows {
         let table = "address_history (recipient_id, alias, action, type, address, actor, actor_name, batch_id, at)"
-        return HistoryRows(rows: RowBuffer(db, into: table, columns: 9, singleRow: insertHistory), batchID: batchID, at: at)
+        return HistoryRows(rows: try RowBuffer(db, into: table, columns: 9, singleRow: insertHistory), batchID: batchID, at: at)
     }
 
     static let currentTimestamp = "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"

@@ -36,8 +36,7 @@ extension DirectoryTransaction {
     /// caller before the transaction ends. Defers this transaction's foreign keys to COMMIT.
     package func historyRows(batchID: String) throws -> DirectoryStore.HistoryRows {
         precondition(isWriting, "historyRows in a read transaction")
-        try RowBuffer.deferForeignKeys(db)
-        return DirectoryStore.historyRows(db, batchID: batchID, at: timestamp)
+        return try DirectoryStore.historyRows(db, batchID: batchID, at: timestamp)
     }
 
     /// Creates an imported recipient with its addresses; their history lines go to `history`

@@ -32,8 +32,7 @@ extension DirectoryStore {
         }
         // History lines many to a statement (`RowBuffer`); the addresses above stay one row to
         // a statement, which measured faster for a table keyed by address.
-        try RowBuffer.deferForeignKeys(db)
-        var history = historyRows(db, batchID: batchID, at: at)
+        var history = try historyRows(db, batchID: batchID, at: at)
         for stamp in stamps {
             let id = stamp.record.id
             let alias = stamp.record.recipient.alias

@@ -3,10 +3,11 @@
 /// A multi-row INSERT that may fail half-way makes SQLite keep a statement journal to undo its
 /// first rows, and that cost more than the statements it saved (measured on policy runs). With
 /// `OR ROLLBACK` a failure ends the whole transaction instead, and with the transaction's
-/// foreign keys deferred to COMMIT (`deferForeignKeys`) nothing is left that needs the journal.
+/// foreign keys deferred to COMMIT nothing is left that needs the journal.
 /// Both fit the callers: they have checked every row in this same transaction, so a failure is
-/// our bug, and it must roll the batch back anyway. The last rows, fewer than a full
-/// statement, go one at a time through the caller's single-row INSERT.
+/// our bug, and it must roll the batch back anyway. Making a buffer defers the foreign keys,
+/// so no caller can forget it. The last rows, fewer than a full statement, go one at a time
+/// through the caller's single-row INSERT.
 struct RowBuffer {
     static let rowsPerStatement = 64
     private let db: Connection
@@ -16,8 +17,11 @@ struct RowBuffer {
     private var values: [any SQLBindable] = []
 
     /// `into` is the table and its columns, "t (a, b)" (our SQL, never input); `singleRow` the
-    /// statement for one row, with its `columns` parameters in the same order.
-    init(_ db: Connection, into table: String, columns: Int, singleRow: String) {
+    /// statement for one row, with its `columns` parameters in the same order. Defers the
+    /// foreign keys of `db`'s open transaction to its COMMIT (SQLite resets this when the
+    /// transaction ends).
+    init(_ db: Connection, into table: String, columns: Int, singleRow: String) throws {
+        try db.cached("PRAGMA defer_foreign_keys = ON").run()
         self.db = db
         self.columns = columns
         self.singleRow = singleRow
@@ -25,12 +29,6 @@ struct RowBuffer {
         manyRows = "INSERT OR ROLLBACK INTO \(table) VALUES "
             + Array(repeating: row, count: Self.rowsPerStatement).joined(separator: ", ")
         values.reserveCapacity(columns * Self.rowsPerStatement)
-    }
-
-    /// Defers the foreign keys of `db`'s open transaction to its COMMIT (SQLite resets this
-    /// when the transaction ends).
-    static func deferForeignKeys(_ db: Connection) throws {
-        try db.cached("PRAGMA defer_foreign_keys = ON").run()
     }
 
     mutating func append(_ row: any SQLBindable...) throws {
