@@ -184,17 +184,21 @@ package enum CSVWriter {
     /// One field, quoted when it holds a comma, a quote, a line break, edge spaces or starts
     /// with U+FEFF.
     package static func field(_ text: String) -> String {
+        // Bytes and scalars, not Characters: a quote or space followed by a combining mark is one
+        // Character that is not equal to "\"" or " ", yet the reader sees the quote byte.
         let needsQuotes = text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
-            || text.first == " " || text.last == " "
+            || text.utf8.first == UInt8(ascii: " ") || text.utf8.last == UInt8(ascii: " ")
             // A leading U+FEFF would read back as a byte order mark at the start of a file.
             || text.unicodeScalars.first == "\u{FEFF}"
         guard needsQuotes else { return text }
-        var quoted = "\""
-        for character in text {
-            if character == "\"" { quoted.append("\"") }
-            quoted.append(character)
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { quoted.append("\"") }
+            quoted.append(scalar)
         }
-        return quoted + "\""
+        quoted.append("\"")
+        return String(quoted)
     }
 
     /// One record, without its line ending.

@@ -78,6 +78,16 @@ private func fields(_ record: CSVRecord) -> [String?] { (0..<record.count).map {
         #expect(all.first.map(fields) == [field, "x"])
     }
 
+    /// Found by scripts/fuzz (csv): a quote followed by a combining mark (U+065E) is one Swift
+    /// Character, so the writer did not double that quote, and the field read back cut short.
+    /// A leading space with a combining mark (U+0301) was likewise left unquoted and trimmed.
+    @Test func aQuoteOrEdgeSpaceCarryingACombiningMarkSurvivesTheWriter() throws {
+        let written = ["ab \"\u{065E}b \"\"cc\"\"", " \u{0301}x", "y \u{0301}"]
+        let all = try records(CSVWriter.record(written + ["z"]) + "\n")
+        #expect(all.count == 1)
+        #expect(all.first.map(fields) == written + ["z"])
+    }
+
     @Test func writerQuotesWhatNeedsIt() throws {
         let line = CSVWriter.record(["plain", "a,b", "say \"x\"", "two\nlines", " edge"])
         let all = try records("h1,h2,h3,h4,h5\n" + line + "\n")
