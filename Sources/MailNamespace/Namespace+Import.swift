@@ -139,7 +139,6 @@ extension Namespace {
         progress: (Int, Int) -> Void = { _, _ in }, onReject: @escaping (ImportRejection) -> Void = { _ in }
     ) throws -> ImportSummary {
         let run = ImportRun(reader: reader, options: options, onReject: onReject)
-        run.summary.unknownAttributes = reader.unknownAttributes
         // On an error the reading thread is told to stop but not waited for: it may be
         // blocked reading stdin, and it holds the reader until it ends.
         defer { run.prefetcher.stop(waiting: false) }
@@ -220,7 +219,6 @@ private final class ImportRun {
 
     init(reader: ImportReader, options: ImportOptions, onReject: @escaping (ImportRejection) -> Void) {
         self.reader = reader
-        prefetcher = BatchPrefetcher(reader: reader, options: options)
         self.options = options
         self.onReject = onReject
         actor = .import(source: options.source)
@@ -230,6 +228,8 @@ private final class ImportRun {
         summary.format = reader.format
         summary.batchID = DirectoryStore.makeBatchID()
         if options.dryRun { summary.report = MergeReport() }
+        // Last: from here on the reading thread owns `reader` until it is stopped.
+        prefetcher = BatchPrefetcher(reader: reader, options: options)
     }
 
     /// The next batch, read and checked ahead by `prefetcher`; nil at the end of the file.
