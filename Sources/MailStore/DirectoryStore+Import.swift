@@ -40,12 +40,12 @@ extension DirectoryTransaction {
     }
 
     /// Creates an imported recipient with its addresses; their history lines go to `history`
-    /// (written when the caller flushes it). The caller
-    /// has checked it: fields valid (`DirectoryStore.validate`), addresses normalised
-    /// (`normalizedAddressList`) and free, alias free. `key` is remembered for the next import
-    /// when it is not the alias. `stampedBy` names the policy about to stamp it in this
-    /// transaction: written with the row, it saves an UPDATE per recipient (a tenth of a large
-    /// import's time); the caller clears it if the stamp fails (`clearStampingPolicy`).
+    /// (written when the caller flushes it). The caller has checked it: fields valid
+    /// (`DirectoryStore.validate`), addresses normalised (`normalizedAddressList`) and free,
+    /// alias free. `key` is remembered for the next import when it is not the alias.
+    /// `stampedBy` names the policy about to stamp it in this transaction: written with the
+    /// row, it saves an UPDATE per recipient (a tenth of a large import's time); the caller
+    /// clears it if the stamp fails (`clearStampingPolicy`).
     package func createImported(
         _ recipient: Recipient, key: (name: String, value: String)?, actor: AddressActor,
         history: inout DirectoryStore.HistoryRows, stampedBy policy: String? = nil
