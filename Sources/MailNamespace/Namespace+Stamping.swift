@@ -155,6 +155,9 @@ struct StampingPass {
     private let stamper = Stamper()
     /// Address keys (lower-cased) this pass's plans add, with the alias adding each.
     private(set) var claimed: [String: String] = [:]
+    /// Numbered addresses earlier plans found held: valid for the pass, since its transaction
+    /// only adds addresses.
+    private var suffixHints = SuffixHints()
     private var stamps: [AddressStamp] = []
 
     init(_ tx: DirectoryTransaction) throws {
@@ -174,11 +177,13 @@ struct StampingPass {
         alsoTaken: (String) -> String? = { _ in nil }
     ) throws -> StampPlan {
         let alias = record.recipient.alias
-        let plan = try stamper.plan(for: record.recipient, under: winner) { key in
+        var hints = suffixHints
+        let plan = try stamper.plan(for: record.recipient, under: winner, hints: &hints) { key in
             if let owner = claimed[key] ?? alsoTaken(key), owner != alias { return owner }
             // A record not yet written (a dry run's new recipient) has no id to exclude.
             return try tx.owner(ofAddress: key, otherThan: record.id < 0 ? nil : record.id)
         }
+        suffixHints = hints
         guard plan.failure == nil, !plan.isEmpty else { return plan }
         for address in plan.added { claimed[address.key] = alias }
         var stamp = AddressStamp(record: record, policy: plan.policy)

@@ -54,7 +54,19 @@ package struct Stamper {
     /// recipient holding the address with that lower-cased key (any type), or nil when no
     /// other recipient does.
     package func plan(for recipient: Recipient, under policy: CompiledPolicy, owner: (String) throws -> String?) rethrows -> StampPlan {
+        var hints = SuffixHints()
+        return try plan(for: recipient, under: policy, hints: &hints, owner: owner)
+    }
+
+    /// The plan for `recipient` under `policy`, skipping the numbered addresses `hints` knows
+    /// are held, and teaching `hints` what this plan finds (only when it has no failure, since
+    /// only then are its addresses written). The same answers as without hints, as long as no
+    /// address is removed between the plans sharing them.
+    package func plan(
+        for recipient: Recipient, under policy: CompiledPolicy, hints: inout SuffixHints, owner: (String) throws -> String?
+    ) rethrows -> StampPlan {
         var plan = StampPlan(alias: recipient.alias, policy: policy.name)
+        var learnt: [(key: String, hint: SuffixHints.Hint)] = []
         plan.changesStampingPolicy = recipient.stampedByPolicy != policy.name
 
         // An SMTP address it owns is never a collision (reruns stay idempotent). A recipient
@@ -66,7 +78,11 @@ package struct Stamper {
                 plan.failure = "template \(entry.template) gives no usable local part for \(recipient.alias)"
                 break
             }
-            guard let address = try freeAddress(base, owned: owned, claimed: generated, alias: recipient.alias, plan: &plan, owner: owner) else {
+            guard
+                let address = try freeAddress(
+                    base, owned: owned, claimed: generated, alias: recipient.alias, plan: &plan, hint: hints.known[base.key], learnt: &learnt,
+                    owner: owner)
+            else {
                 plan.failure = "no free address for \(base) up to suffix \(Self.maximumSuffix)"
                 break
             }
@@ -78,6 +94,7 @@ package struct Stamper {
             plan.collisions = []
             return plan
         }
+        for (key, hint) in learnt { hints.known[key] = hint }
 
         let currentPrimary = recipient.primaryAddress()
         for (address, isPrimary) in generated {
@@ -101,19 +118,34 @@ package struct Stamper {
     }
 
     /// `base`, or `local2@domain`, `local3@domain`, … the first the recipient owns or nobody
-    /// else does. nil when every suffix up to the maximum is taken.
+    /// else does. nil when every suffix up to the maximum is taken. With a `hint` the suffixes
+    /// below its `next` are known held, so only the recipient's own addresses are checked among
+    /// them; when the search goes past the hint, what it found is appended to `learnt`.
     private func freeAddress(
         _ base: EmailAddress, owned: [ProxyAddress], claimed: [(address: EmailAddress, isPrimary: Bool)], alias: String,
-        plan: inout StampPlan, owner: (String) throws -> String?
+        plan: inout StampPlan, hint: SuffixHints.Hint?, learnt: inout [(key: String, hint: SuffixHints.Hint)],
+        owner: (String) throws -> String?
     ) rethrows -> EmailAddress? {
-        var candidate = base
-        var suffix = 1
-        var firstHolder: String?
         func isMine(_ text: String) -> Bool {
             owned.contains { $0.isSMTP && EmailAddress.sameText($0.value, text) }
                 || claimed.contains { EmailAddress.sameText($0.address.description, text) }
         }
-        while true {
+        var candidate = base
+        var suffix = 1
+        var firstHolder: String?
+        var searching = true
+        if let hint, !isMine(base.description) {
+            firstHolder = hint.holder
+            if let mine = lowestOwnSuffix(of: base, below: hint.next, owned: owned, claimed: claimed) {
+                suffix = mine
+                searching = false
+            } else {
+                suffix = hint.next
+            }
+            guard suffix <= Self.maximumSuffix, let start = Self.suffixed(base, suffix) else { return nil }
+            candidate = start
+        }
+        while searching {
             if isMine(candidate.description) { break }
             guard let holder = try owner(candidate.key), holder.lowercased() != alias.lowercased() else { break }
             if firstHolder == nil { firstHolder = holder }
@@ -121,12 +153,37 @@ package struct Stamper {
             guard suffix <= Self.maximumSuffix, let next = Self.suffixed(base, suffix) else { return nil }
             candidate = next
         }
+        // Every suffix below the one used is held by someone, and the one used is this
+        // recipient's from now on: the next recipient wanting `base` starts above it.
+        if let firstHolder, searching { learnt.append((base.key, .init(holder: firstHolder, next: suffix + 1))) }
         // A candidate an earlier template of this recipient claimed is dropped by the caller;
         // its collision is already recorded.
         if let firstHolder, !claimed.contains(where: { EmailAddress.sameText($0.address.description, candidate.description) }) {
             plan.collisions.append(.init(wanted: base, owner: firstHolder, used: candidate))
         }
         return candidate
+    }
+
+    /// The lowest n in 2..<limit for which the recipient owns (or this plan claimed)
+    /// `suffixed(base, n)`. A handful of addresses, each split at its trailing digits.
+    private func lowestOwnSuffix(
+        of base: EmailAddress, below limit: Int, owned: [ProxyAddress], claimed: [(address: EmailAddress, isPrimary: Bool)]
+    ) -> Int? {
+        let texts = owned.filter(\.isSMTP).map(\.value) + claimed.map(\.address.description)
+        var lowest: Int?
+        for text in texts {
+            guard let at = text.utf8.lastIndex(of: UInt8(ascii: "@")) else { continue }
+            let local = text.utf8[..<at]
+            let digits = local.reversed().prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+            // Each tail of the digits is a possible suffix: "smith12" is smith + 12 or smith1 + 2.
+            for length in stride(from: min(digits, String(Self.maximumSuffix).count), through: 1, by: -1) {
+                let tail = local.suffix(length)
+                guard tail.first != UInt8(ascii: "0"), let n = Int(String(decoding: tail, as: UTF8.self)), n >= 2, n < limit else { continue }
+                if let lowest, lowest <= n { continue }
+                if let numbered = Self.suffixed(base, n), EmailAddress.sameText(numbered.description, text) { lowest = n }
+            }
+        }
+        return lowest
     }
 
     /// `local` + `n` @ domain, cutting the local part so the whole stays within 64 octets.
@@ -138,4 +195,22 @@ package struct Stamper {
         guard let part = try? LocalPart(parsing: (local + digits)[...], for: local + digits) else { return nil }
         return EmailAddress(localPart: part, domain: base.domain)
     }
+}
+
+/// What the plans of one pass learnt about numbered addresses, so that the thousandth
+/// "John Smith" does not probe john.smith2 … john.smith999 again (which made a pass over many
+/// equal names quadratic). Only for plans that see addresses added, never removed, between
+/// them: one transaction of a policy run or an import.
+package struct SuffixHints: Sendable {
+    /// For a base address held by someone: who holds it, and the first suffix not known held
+    /// (`next` = 5: base, base2, base3 and base4 are all held).
+    package struct Hint: Sendable, Equatable {
+        package let holder: String
+        package let next: Int
+    }
+
+    /// By the base address's key (lower-cased).
+    package internal(set) var known: [String: Hint] = [:]
+
+    package init() {}
 }

@@ -312,6 +312,82 @@ enum StampFixtures {
     }
 }
 
+/// Plans sharing `SuffixHints`, as one pass of a policy run or an import does: the same answers
+/// as planning each recipient alone, with far fewer questions to the directory.
+@Suite struct SuffixHintTests {
+    let stamper = Stamper()
+    let policy = StampFixtures.compiled(["SMTP:%g.%s@contoso.com", "smtp:%m@contoso.com"])
+
+    static func doe(_ n: Int, holding addresses: [String] = []) -> Recipient {
+        Recipient(alias: "doe\(n)", attributes: [.givenName: "John", .sn: "Doe"], addresses: StampFixtures.proxies(addresses))
+    }
+
+    /// Plans `recipients` in order, each written before the next is planned. Returns the plans
+    /// and how many times the directory was asked who holds an address.
+    func run(_ recipients: [Recipient], sharingHints: Bool) -> (plans: [StampPlan], questions: Int) {
+        var directory = OwnerDirectory(holding: recipients)
+        var hints = SuffixHints()
+        var questions = 0
+        var plans: [StampPlan] = []
+        for recipient in recipients {
+            if !sharingHints { hints = SuffixHints() }
+            let plan = stamper.plan(for: recipient, under: policy, hints: &hints) { key in
+                questions += 1
+                guard let owner = directory.owner(key), owner != recipient.alias else { return nil }
+                return owner
+            }
+            directory.record(StampFixtures.applying(plan, to: recipient))
+            plans.append(plan)
+        }
+        return (plans, questions)
+    }
+
+    @Test func manyEqualNamesGetTheSameAddressesWithAFewQuestionsEach() {
+        // doe150 already holds John.Doe7 (as a secondary) and doe220 holds john.doe12, which
+        // reads as suffix 12 or as "john.doe1" + 2: each keeps its own, although the pass has
+        // handed out every number below by the time they are planned.
+        var recipients = (1...300).map { Self.doe($0) }
+        recipients[149] = Self.doe(150, holding: ["SMTP:jd150@contoso.com", "smtp:John.Doe7@contoso.com"])
+        recipients[219] = Self.doe(220, holding: ["SMTP:john.doe12@CONTOSO.com"])
+        let alone = run(recipients, sharingHints: false)
+        let shared = run(recipients, sharingHints: true)
+
+        // The index of the first plan that differs, if any (not all 300 plans on failure).
+        #expect(shared.plans.indices.first { shared.plans[$0] != alone.plans[$0] } == nil)
+        let primaries = shared.plans.map { $0.added.first(where: \.isPrimary)?.value ?? $0.promoted?.value }
+        #expect(primaries[0] == "John.Doe@contoso.com")
+        #expect(primaries[1] == "John.Doe2@contoso.com")
+        #expect(primaries[149] == "John.Doe7@contoso.com")
+        #expect(shared.plans[149].promoted?.value == "John.Doe7@contoso.com")
+        #expect(shared.plans[219].added.first(where: \.isPrimary) == nil)
+        #expect(shared.plans[219].collisions.map(\.used.description) == ["John.Doe12@contoso.com"])
+        // 299 new primaries: the base and every number up to 300 but 12, which doe220 holds.
+        #expect(primaries[219] == nil)
+        #expect(primaries[299] == "John.Doe300@contoso.com")
+        #expect(Set(primaries.compactMap { $0?.lowercased() }).count == 299)
+        // Each collision still names the holder of the address wanted.
+        #expect(shared.plans[299].collisions.map(\.owner) == ["doe1"])
+        // Alone, the n-th John Doe asks about John.Doe, John.Doe2 … in turn (about n questions);
+        // sharing, it asks about the first number not known taken and one for its alias.
+        #expect(alone.questions > 40_000)
+        #expect(shared.questions < 3 * recipients.count)
+    }
+
+    @Test func aPlanThatFailsTeachesNothing() {
+        // Every address the second template could give is taken: the plan fails, nothing of it
+        // is written, so John.Doe2 stays free for the next John Doe.
+        var hints = SuffixHints()
+        let taken = ["john.doe@contoso.com": "first"]
+        let failing = StampFixtures.compiled(["SMTP:%g.%s@contoso.com", "smtp:%m@fabrikam.com"])
+        let plan = stamper.plan(for: Self.doe(2), under: failing, hints: &hints) { taken[$0] ?? ($0.hasSuffix("@fabrikam.com") ? "someone" : nil) }
+        #expect(plan.failure != nil)
+        #expect(hints.known.isEmpty)
+        let next = stamper.plan(for: Self.doe(3), under: policy, hints: &hints) { taken[$0] }
+        #expect(next.added.first?.value == "John.Doe2@contoso.com")
+        #expect(hints.known["john.doe@contoso.com"] == .init(holder: "first", next: 3))
+    }
+}
+
 extension Recipient: CustomTestStringConvertible {
     package var testDescription: String { alias }
 }
