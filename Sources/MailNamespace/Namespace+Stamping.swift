@@ -58,8 +58,11 @@ extension Namespace {
         var report = ApplyReport(batchID: DirectoryStore.makeBatchID(), dryRun: options.dryRun)
         let total = try directory.transaction(writing: false) { try $0.policyManagedCount() }
 
-        // A dry run keeps its claims for the whole run, since nothing reaches the database.
-        var claimedByDryRun: [String: String] = [:]
+        // A dry run keeps its claims for the whole run, since nothing reaches the database: by
+        // hash, naming the claiming recipient by its place in `dryRunOwners` (a million claims
+        // as Strings took 400 MB).
+        var claimedByDryRun = ClaimTable()
+        var dryRunOwners: [String] = []
         var after: String?
         var done = 0
         while true {
@@ -74,12 +77,22 @@ extension Namespace {
                     report.recipients += 1
                     guard let winner = pass.winner(for: record.recipient) else { continue }
                     if let only = options.policy, winner.name.lowercased() != only.lowercased() { continue }
-                    let plan = try pass.plan(record, under: winner, tx) { claimedByDryRun[$0] }
+                    let plan = try pass.plan(record, under: winner, tx) { key in
+                        claimedByDryRun[ClaimTable.hash("", key)].map { dryRunOwners[Int($0)] }
+                    }
                     guard tally(plan, of: record, into: &report, keepingPlans: onPlan == nil) else { continue }
                     if plan.changesAddresses { onPlan?(plan) }
                 }
                 if options.dryRun {
-                    claimedByDryRun.merge(pass.claimed) { _, new in new }
+                    var owners: [String: UInt32] = [:]
+                    for (key, alias) in pass.claimed {
+                        let owner = owners[alias] ?? UInt32(dryRunOwners.count)
+                        if owners[alias] == nil {
+                            owners[alias] = owner
+                            dryRunOwners.append(alias)
+                        }
+                        claimedByDryRun[ClaimTable.hash("", key)] = owner
+                    }
                 } else {
                     try pass.write(tx, batchID: report.batchID)
                 }

@@ -133,6 +133,26 @@ import Testing
 
     // MARK: - Dry run
 
+    /// A dry run keeps the claims of its earlier pages (by hash, with the claimant's alias) so
+    /// that later pages see them taken, as the real run sees them written.
+    @Test func aDryRunOverManyPagesSeesWhatEarlierPagesClaimedAndNamesWhoClaimedIt() throws {
+        try dir.addRecipeDomains()
+        try namespace.setPolicyTemplates(name: RecipientPolicy.defaultPolicyName, templates("SMTP:%g.%s@contoso.com"))
+        try dir.addUnstamped(person("doe1", "John", "Doe"), person("doe2", "John", "Doe"), person("doe3", "JOHN", "doe"), person("smith", "Ann", "Smith"))
+
+        let before = try dir.snapshot()
+        let dry = try namespace.applyPolicies(ApplyOptions(dryRun: true, batchSize: 1))
+        #expect(try dir.snapshot() == before, "the dry run wrote something")
+        #expect(dry.plans.map { $0.added.map(\.description) } == [
+            ["SMTP:John.Doe@contoso.com"], ["SMTP:John.Doe2@contoso.com"], ["SMTP:JOHN.doe3@contoso.com"], ["SMTP:Ann.Smith@contoso.com"],
+        ])
+        #expect(dry.plans.map { $0.collisions.map(\.owner) } == [[], ["doe1"], ["doe1"], []])
+
+        let real = try namespace.applyPolicies(ApplyOptions(batchSize: 1))
+        #expect(real.collisions == dry.collisions)
+        for plan in dry.plans { #expect(try dir.primary(of: plan.alias) == plan.added.first?.description) }
+    }
+
     @Test func aDryRunWritesNothingAndPlansExactlyWhatTheRealRunThenDoes() throws {
         try dir.addRecipeDomains()
         try namespace.setPolicyTemplates(name: RecipientPolicy.defaultPolicyName, templates("SMTP:%m@contoso.local"))
