@@ -190,13 +190,16 @@ struct StampingPass {
         alsoTaken: (String) -> String? = { _ in nil }
     ) throws -> StampPlan {
         let alias = record.recipient.alias
-        var hints = suffixHints
+        // Moved out while the plan runs (its closure reads `self`), not copied: a copy would
+        // make every hint learnt copy the whole table.
+        var hints = SuffixHints()
+        swap(&hints, &suffixHints)
+        defer { swap(&hints, &suffixHints) }
         let plan = try stamper.plan(for: record.recipient, under: winner, hints: &hints) { key in
             if let owner = claimed[key] ?? alsoTaken(key), owner != alias { return owner }
             // A record not yet written (a dry run's new recipient) has no id to exclude.
             return try tx.owner(ofAddress: key, otherThan: record.id < 0 ? nil : record.id)
         }
-        suffixHints = hints
         guard plan.failure == nil, !plan.isEmpty else { return plan }
         for address in plan.added { claimed[address.key] = alias }
         var stamp = AddressStamp(record: record, policy: plan.policy)

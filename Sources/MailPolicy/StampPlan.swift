@@ -66,7 +66,7 @@ package struct Stamper {
         for recipient: Recipient, under policy: CompiledPolicy, hints: inout SuffixHints, owner: (String) throws -> String?
     ) rethrows -> StampPlan {
         var plan = StampPlan(alias: recipient.alias, policy: policy.name)
-        var learnt: [(key: String, hint: SuffixHints.Hint)] = []
+        var learnt: [(key: String, next: Int)] = []
         plan.changesStampingPolicy = recipient.stampedByPolicy != policy.name
 
         // An SMTP address it owns is never a collision (reruns stay idempotent). A recipient
@@ -80,7 +80,7 @@ package struct Stamper {
             }
             guard
                 let address = try freeAddress(
-                    base, owned: owned, claimed: generated, alias: recipient.alias, plan: &plan, hint: hints.known[base.key], learnt: &learnt,
+                    base, owned: owned, claimed: generated, alias: recipient.alias, plan: &plan, known: hints.known, learnt: &learnt,
                     owner: owner)
             else {
                 plan.failure = "no free address for \(base) up to suffix \(Self.maximumSuffix)"
@@ -94,7 +94,7 @@ package struct Stamper {
             plan.collisions = []
             return plan
         }
-        for (key, hint) in learnt { hints.known[key] = hint }
+        for (key, next) in learnt { hints.known[key] = next }
 
         let currentPrimary = recipient.primaryAddress()
         for (address, isPrimary) in generated {
@@ -118,13 +118,12 @@ package struct Stamper {
     }
 
     /// `base`, or `local2@domain`, `local3@domain`, … the first the recipient owns or nobody
-    /// else does. nil when every suffix up to the maximum is taken. With a `hint` the suffixes
-    /// below its `next` are known held, so only the recipient's own addresses are checked among
-    /// them; when the search goes past the hint, what it found is appended to `learnt`.
+    /// else does. nil when every suffix up to the maximum is taken. Once `base` is found taken,
+    /// the suffixes below its hint in `known` are known taken too, so among them only the
+    /// recipient's own addresses are looked at; a search that went on past them is `learnt`.
     private func freeAddress(
         _ base: EmailAddress, owned: [ProxyAddress], claimed: [(address: EmailAddress, isPrimary: Bool)], alias: String,
-        plan: inout StampPlan, hint: SuffixHints.Hint?, learnt: inout [(key: String, hint: SuffixHints.Hint)],
-        owner: (String) throws -> String?
+        plan: inout StampPlan, known: [String: Int], learnt: inout [(key: String, next: Int)], owner: (String) throws -> String?
     ) rethrows -> EmailAddress? {
         func isMine(_ text: String) -> Bool {
             owned.contains { $0.isSMTP && EmailAddress.sameText($0.value, text) }
@@ -133,29 +132,31 @@ package struct Stamper {
         var candidate = base
         var suffix = 1
         var firstHolder: String?
-        var searching = true
-        if let hint, !isMine(base.description) {
-            firstHolder = hint.holder
-            if let mine = lowestOwnSuffix(of: base, below: hint.next, owned: owned, claimed: claimed) {
-                suffix = mine
-                searching = false
-            } else {
-                suffix = hint.next
-            }
-            guard suffix <= Self.maximumSuffix, let start = Self.suffixed(base, suffix) else { return nil }
-            candidate = start
-        }
-        while searching {
+        var searched = true
+        while true {
             if isMine(candidate.description) { break }
             guard let holder = try owner(candidate.key), holder.lowercased() != alias.lowercased() else { break }
-            if firstHolder == nil { firstHolder = holder }
+            if firstHolder == nil {
+                firstHolder = holder
+                // Asked only on a collision, so a recipient whose address is free pays nothing.
+                if let next = known[base.key] {
+                    if let mine = lowestOwnSuffix(of: base, below: next, owned: owned, claimed: claimed),
+                        let own = Self.suffixed(base, mine)
+                    {
+                        candidate = own
+                        searched = false
+                        break
+                    }
+                    suffix = next - 1
+                }
+            }
             suffix += 1
             guard suffix <= Self.maximumSuffix, let next = Self.suffixed(base, suffix) else { return nil }
             candidate = next
         }
         // Every suffix below the one used is held by someone, and the one used is this
         // recipient's from now on: the next recipient wanting `base` starts above it.
-        if let firstHolder, searching { learnt.append((base.key, .init(holder: firstHolder, next: suffix + 1))) }
+        if firstHolder != nil, searched { learnt.append((base.key, suffix + 1)) }
         // A candidate an earlier template of this recipient claimed is dropped by the caller;
         // its collision is already recorded.
         if let firstHolder, !claimed.contains(where: { EmailAddress.sameText($0.address.description, candidate.description) }) {
@@ -202,15 +203,9 @@ package struct Stamper {
 /// equal names quadratic). Only for plans that see addresses added, never removed, between
 /// them: one transaction of a policy run or an import.
 package struct SuffixHints: Sendable {
-    /// For a base address held by someone: who holds it, and the first suffix not known held
-    /// (`next` = 5: base, base2, base3 and base4 are all held).
-    package struct Hint: Sendable, Equatable {
-        package let holder: String
-        package let next: Int
-    }
-
-    /// By the base address's key (lower-cased).
-    package internal(set) var known: [String: Hint] = [:]
+    /// Base address key (lower-cased) → the first suffix not known to be held: 5 means base2,
+    /// base3 and base4 are all held (and the base itself, whoever holds it now).
+    package internal(set) var known: [String: Int] = [:]
 
     package init() {}
 }

@@ -368,9 +368,9 @@ enum StampFixtures {
         // Each collision still names the holder of the address wanted.
         #expect(shared.plans[299].collisions.map(\.owner) == ["doe1"])
         // Alone, the n-th John Doe asks about John.Doe, John.Doe2 … in turn (about n questions);
-        // sharing, it asks about the first number not known taken and one for its alias.
+        // sharing, about John.Doe, the first number not known taken, and its alias address.
         #expect(alone.questions > 40_000)
-        #expect(shared.questions < 3 * recipients.count)
+        #expect(shared.questions <= 3 * recipients.count)
     }
 
     @Test func aPlanThatFailsTeachesNothing() {
@@ -384,7 +384,7 @@ enum StampFixtures {
         #expect(hints.known.isEmpty)
         let next = stamper.plan(for: Self.doe(3), under: policy, hints: &hints) { taken[$0] }
         #expect(next.added.first?.value == "John.Doe2@contoso.com")
-        #expect(hints.known["john.doe@contoso.com"] == .init(holder: "first", next: 3))
+        #expect(hints.known["john.doe@contoso.com"] == 3)
     }
 }
 
