@@ -165,12 +165,14 @@ package struct Stamper {
         return candidate
     }
 
-    /// The lowest n in 2..<limit for which the recipient owns (or this plan claimed)
-    /// `suffixed(base, n)`. A handful of addresses, each split at its trailing digits.
+    /// The lowest n in 2..<limit for which the recipient holds (or this plan claimed)
+    /// `suffixed(base, n)`, under any type: below the hint every number is held, and one held
+    /// by this recipient is the only kind it may use. A handful of addresses, each split at its
+    /// trailing digits.
     private func lowestOwnSuffix(
         of base: EmailAddress, below limit: Int, owned: [ProxyAddress], claimed: [(address: EmailAddress, isPrimary: Bool)]
     ) -> Int? {
-        let texts = owned.filter(\.isSMTP).map(\.value) + claimed.map(\.address.description)
+        let texts = owned.map(\.value) + claimed.map(\.address.description)
         var lowest: Int?
         for text in texts {
             guard let at = text.utf8.lastIndex(of: UInt8(ascii: "@")) else { continue }

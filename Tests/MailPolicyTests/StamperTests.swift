@@ -349,6 +349,8 @@ enum StampFixtures {
         var recipients = (1...300).map { Self.doe($0) }
         recipients[149] = Self.doe(150, holding: ["SMTP:jd150@contoso.com", "smtp:John.Doe7@contoso.com"])
         recipients[219] = Self.doe(220, holding: ["SMTP:john.doe12@CONTOSO.com"])
+        // doe250 holds john.doe5 under another type: free for it alone, so free for it here too.
+        recipients[249] = Self.doe(250, holding: ["SIP:john.doe5@contoso.com"])
         let alone = run(recipients, sharingHints: false)
         let shared = run(recipients, sharingHints: true)
 
@@ -363,6 +365,7 @@ enum StampFixtures {
         #expect(shared.plans[219].collisions.map(\.used.description) == ["John.Doe12@contoso.com"])
         // 299 new primaries: the base and every number up to 300 but 12, which doe220 holds.
         #expect(primaries[219] == nil)
+        #expect(primaries[249] == "John.Doe5@contoso.com")
         #expect(primaries[299] == "John.Doe300@contoso.com")
         #expect(Set(primaries.compactMap { $0?.lowercased() }).count == 299)
         // Each collision still names the holder of the address wanted.
