@@ -324,7 +324,8 @@ enum StampFixtures {
 
     /// Plans `recipients` in order, each written before the next is planned. Returns the plans
     /// and how many times the directory was asked who holds an address.
-    func run(_ recipients: [Recipient], sharingHints: Bool) -> (plans: [StampPlan], questions: Int) {
+    func run(_ recipients: [Recipient], sharingHints: Bool, policy: CompiledPolicy? = nil) -> (plans: [StampPlan], questions: Int) {
+        let policy = policy ?? self.policy
         var directory = OwnerDirectory(holding: recipients)
         var hints = SuffixHints()
         var questions = 0
@@ -376,6 +377,38 @@ enum StampFixtures {
         #expect(shared.questions <= 3 * recipients.count)
     }
 
+    /// Random directories of a few equal names, whose recipients already hold numbered
+    /// addresses in any case and type: shared hints must never change a plan.
+    @Test(arguments: 0..<60)
+    func randomDirectoriesPlanTheSameWithHintsAsWithout(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        let names = [("John", "Doe"), ("Jon", "Doe"), ("John", "Smith")]
+        let domains = ["contoso.com", "fabrikam.com"]
+        let pool = ["SMTP", "smtp", "SIP", "smtp", "EUM"]
+        var heldKeys: Set<String> = []
+        var recipients: [Recipient] = []
+        for n in 1...Int(random.next(below: 40) + 20) {
+            let (given, sn) = names[Int(random.next(below: UInt64(names.count)))]
+            var held: [String] = []
+            for _ in 0..<random.next(below: 3) {
+                let number = random.next(below: 4) == 0 ? "" : String(random.next(below: 45) + 2)
+                let local = random.next(below: 2) == 0 ? "\(given).\(sn)\(number)" : "\(given.uppercased()).\(sn.lowercased())\(number)"
+                let value = local + "@" + domains[Int(random.next(below: 2))]
+                var type = pool[Int(random.next(below: UInt64(pool.count)))]
+                // One primary SMTP address at most, and every address held once in the directory.
+                if type == "SMTP" && held.contains(where: { $0.hasPrefix("SMTP:") }) { type = "smtp" }
+                guard heldKeys.insert(value.lowercased()).inserted else { continue }
+                held.append(type + ":" + value)
+            }
+            recipients.append(Recipient(alias: "r\(n)", attributes: [.givenName: given, .sn: sn], addresses: StampFixtures.proxies(held)))
+        }
+        let templates = [["SMTP:%g.%s@contoso.com"], ["SMTP:%g.%s@contoso.com", "smtp:%g.%s@fabrikam.com"], ["SMTP:%1g%s@contoso.com", "smtp:%g.%s@contoso.com"]]
+        let policy = StampFixtures.compiled(templates[Int(seed % 3)])
+        let alone = run(recipients, sharingHints: false, policy: policy)
+        let shared = run(recipients, sharingHints: true, policy: policy)
+        #expect(shared.plans.indices.first { shared.plans[$0] != alone.plans[$0] } == nil)
+    }
+
     @Test func aPlanThatFailsTeachesNothing() {
         // Every address the second template could give is taken: the plan fails, nothing of it
         // is written, so John.Doe2 stays free for the next John Doe.
@@ -395,3 +428,16 @@ extension Recipient: CustomTestStringConvertible {
     package var testDescription: String { alias }
 }
 
+/// A small seeded generator, so a failing random case can be run again by its seed.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func next(below bound: UInt64) -> UInt64 { next() % bound }
+}
