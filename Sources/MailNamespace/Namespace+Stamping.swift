@@ -86,8 +86,11 @@ extension Namespace {
                 if options.dryRun {
                     var owners: [String: UInt32] = [:]
                     for (key, alias) in pass.claimed {
-                        let owner = owners[alias] ?? UInt32(dryRunOwners.count)
-                        if owners[alias] == nil {
+                        let owner: UInt32
+                        if let known = owners[alias] {
+                            owner = known
+                        } else {
+                            owner = UInt32(dryRunOwners.count)
                             owners[alias] = owner
                             dryRunOwners.append(alias)
                         }
