@@ -140,10 +140,18 @@ package struct Stamper {
                 firstHolder = holder
                 // Asked only on a collision, so a recipient whose address is free pays nothing.
                 if let next = known[base.key] {
-                    if let mine = lowestOwnSuffix(of: base, below: next, owned: owned, claimed: claimed),
-                        let own = Self.suffixed(base, mine)
-                    {
-                        candidate = own
+                    // Below the hint every number is held by someone; the search would take
+                    // the first that is this recipient's SMTP address or that nobody else
+                    // holds, and a number held by nobody else is one this recipient holds.
+                    var usable: EmailAddress?
+                    for mine in ownSuffixes(of: base, below: next, owned: owned, claimed: claimed) {
+                        guard let own = Self.suffixed(base, mine) else { continue }
+                        if !isMine(own.description), let other = try owner(own.key), other.lowercased() != alias.lowercased() { continue }
+                        usable = own
+                        break
+                    }
+                    if let usable {
+                        candidate = usable
                         searched = false
                         break
                     }
@@ -165,15 +173,15 @@ package struct Stamper {
         return candidate
     }
 
-    /// The lowest n in 2..<limit for which the recipient holds (or this plan claimed)
-    /// `suffixed(base, n)`, under any type: below the hint every number is held, and one held
-    /// by this recipient is the only kind it may use. A handful of addresses, each split at its
-    /// trailing digits.
-    private func lowestOwnSuffix(
+    /// Every n in 2..<limit for which the recipient holds (or this plan claimed)
+    /// `suffixed(base, n)`, under any type, in ascending order: below the hint every number is
+    /// held, and one held by this recipient is the only kind it may use. A handful of
+    /// addresses, each split at its trailing digits.
+    private func ownSuffixes(
         of base: EmailAddress, below limit: Int, owned: [ProxyAddress], claimed: [(address: EmailAddress, isPrimary: Bool)]
-    ) -> Int? {
+    ) -> [Int] {
         let texts = owned.map(\.value) + claimed.map(\.address.description)
-        var lowest: Int?
+        var found: Set<Int> = []
         for text in texts {
             guard let at = text.utf8.lastIndex(of: UInt8(ascii: "@")) else { continue }
             let local = text.utf8[..<at]
@@ -182,11 +190,10 @@ package struct Stamper {
             for length in stride(from: min(digits, String(Self.maximumSuffix).count), through: 1, by: -1) {
                 let tail = local.suffix(length)
                 guard tail.first != UInt8(ascii: "0"), let n = Int(String(decoding: tail, as: UTF8.self)), n >= 2, n < limit else { continue }
-                if let lowest, lowest <= n { continue }
-                if let numbered = Self.suffixed(base, n), EmailAddress.sameText(numbered.description, text) { lowest = n }
+                if let numbered = Self.suffixed(base, n), EmailAddress.sameText(numbered.description, text) { found.insert(n) }
             }
         }
-        return lowest
+        return found.sorted()
     }
 
     /// `local` + `n` @ domain, cutting the local part so the whole stays within 64 octets.

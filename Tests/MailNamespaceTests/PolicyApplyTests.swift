@@ -280,6 +280,26 @@ import Testing
         #expect(try dir.addresses(of: "jdoe").contains("SIP:john.doe@contoso.com"))
     }
 
+    /// Regression: in one batch, the second John Doe used the number it held as SIP although
+    /// another recipient held it as SMTP; the insert failed and the whole batch rolled back.
+    @Test func aNumberedAddressHeldUnderAnotherTypeIsNotUsedWhenAnotherRecipientHoldsItAsSMTP() throws {
+        try dir.addRecipeDomains()
+        try dir.directory.addRecipient(person("h1", managed: false))
+        try dir.directory.addAddress(try ProxyAddress(parsing: "SMTP:john.doe@contoso.com"), to: "h1")
+        try dir.directory.addRecipient(person("h2", managed: false))
+        try dir.directory.addAddress(try ProxyAddress(parsing: "SMTP:john.doe2@contoso.com"), to: "h2")
+        try dir.addUnstamped(person("a1", "John", "Doe"), person("b1", "John", "Doe"))
+        try dir.directory.addAddress(try ProxyAddress(parsing: "SIP:john.doe2@contoso.com"), to: "b1")
+        try namespace.setPolicyTemplates(name: RecipientPolicy.defaultPolicyName, templates("SMTP:%g.%s@contoso.com"))
+
+        let dry = try namespace.applyPolicies(ApplyOptions(dryRun: true))
+        let report = try namespace.applyPolicies(ApplyOptions())
+        #expect(report.failures.isEmpty)
+        #expect(try dir.primary(of: "a1") == "SMTP:John.Doe3@contoso.com")
+        #expect(try dir.primary(of: "b1") == "SMTP:John.Doe4@contoso.com")
+        #expect(dry.plans.compactMap { $0.added.first(where: \.isPrimary)?.description } == ["SMTP:John.Doe3@contoso.com", "SMTP:John.Doe4@contoso.com"])
+    }
+
     @Test func anAddressTheRecipientAlreadyOwnsIsPromotedNotSuffixed() throws {
         try dir.setUpSharedNamespaceRecipe()
         try dir.directory.addRecipient(

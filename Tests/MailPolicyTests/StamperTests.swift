@@ -4,23 +4,26 @@ import Testing
 @testable import MailPolicy
 
 /// An in-memory directory answering the stamper's `owner` question: lower-cased address
-/// (any type) → alias of the recipient holding it.
+/// (any type) → aliases of the recipients holding it (several, under different types).
 struct OwnerDirectory {
-    var owners: [String: String] = [:]
+    var holders: [String: [String]] = [:]
 
-    init(_ owners: [String: String] = [:]) { self.owners = owners }
+    init(_ owners: [String: String] = [:]) { holders = owners.mapValues { [$0] } }
 
     /// Every address, of every type, of `recipients`.
     init(holding recipients: [Recipient]) {
-        for recipient in recipients {
-            for address in recipient.addresses { owners[address.key] = recipient.alias }
-        }
+        for recipient in recipients { record(recipient) }
     }
 
-    func owner(_ key: String) -> String? { owners[key] }
+    func owner(_ key: String) -> String? { holders[key]?.first }
+
+    /// A holder of `key` other than `alias`, as the directory's owner question asks.
+    func owner(_ key: String, otherThan alias: String) -> String? { holders[key]?.first { $0 != alias } }
 
     mutating func record(_ recipient: Recipient) {
-        for address in recipient.addresses { owners[address.key] = recipient.alias }
+        for address in recipient.addresses where !(holders[address.key]?.contains(recipient.alias) ?? false) {
+            holders[address.key, default: []].append(recipient.alias)
+        }
     }
 }
 
@@ -334,8 +337,7 @@ enum StampFixtures {
             if !sharingHints { hints = SuffixHints() }
             let plan = stamper.plan(for: recipient, under: policy, hints: &hints) { key in
                 questions += 1
-                guard let owner = directory.owner(key), owner != recipient.alias else { return nil }
-                return owner
+                return directory.owner(key, otherThan: recipient.alias)
             }
             directory.record(StampFixtures.applying(plan, to: recipient))
             plans.append(plan)
@@ -385,6 +387,8 @@ enum StampFixtures {
         let names = [("John", "Doe"), ("Jon", "Doe"), ("John", "Smith")]
         let domains = ["contoso.com", "fabrikam.com"]
         let pool = ["SMTP", "smtp", "SIP", "smtp", "EUM"]
+        // Every TYPE:address held: an address is unique per type, so the same text may stand
+        // as SMTP for one recipient and again under SIP or EUM for another.
         var heldKeys: Set<String> = []
         var recipients: [Recipient] = []
         for n in 1...Int(random.next(below: 40) + 20) {
@@ -395,9 +399,9 @@ enum StampFixtures {
                 let local = random.next(below: 2) == 0 ? "\(given).\(sn)\(number)" : "\(given.uppercased()).\(sn.lowercased())\(number)"
                 let value = local + "@" + domains[Int(random.next(below: 2))]
                 var type = pool[Int(random.next(below: UInt64(pool.count)))]
-                // One primary SMTP address at most, and every address held once in the directory.
+                // One primary SMTP address at most, and every address held once per type.
                 if type == "SMTP" && held.contains(where: { $0.hasPrefix("SMTP:") }) { type = "smtp" }
-                guard heldKeys.insert(value.lowercased()).inserted else { continue }
+                guard heldKeys.insert(type.uppercased() + ":" + value.lowercased()).inserted else { continue }
                 held.append(type + ":" + value)
             }
             recipients.append(Recipient(alias: "r\(n)", attributes: [.givenName: given, .sn: sn], addresses: StampFixtures.proxies(held)))
@@ -407,6 +411,25 @@ enum StampFixtures {
         let alone = run(recipients, sharingHints: false, policy: policy)
         let shared = run(recipients, sharingHints: true, policy: policy)
         #expect(shared.plans.indices.first { shared.plans[$0] != alone.plans[$0] } == nil)
+    }
+
+    /// Regression: below the hint, a number the recipient holds under another type was taken
+    /// without asking whether another recipient holds it as SMTP (the insert then failed the
+    /// whole batch) or under a third type (a taken address stamped).
+    @Test(arguments: ["SMTP", "EUM"])
+    func aNumberTheRecipientHoldsUnderAnotherTypeIsNotUsedWhenAnotherRecipientHoldsItToo(otherType: String) {
+        let recipients = [
+            Recipient(alias: "h1", attributes: [:], addresses: StampFixtures.proxies(["SMTP:john.doe@contoso.com"])),
+            Recipient(alias: "h2", attributes: [:], addresses: StampFixtures.proxies(["SMTP:h2@contoso.com", "\(otherType == "SMTP" ? "smtp" : otherType):john.doe2@contoso.com"])),
+            Self.doe(1),
+            Self.doe(2, holding: ["SIP:john.doe2@contoso.com"]),
+        ]
+        let alone = run(recipients, sharingHints: false)
+        let shared = run(recipients, sharingHints: true)
+        #expect(shared.plans == alone.plans)
+        let primaries = shared.plans.map { $0.added.first(where: \.isPrimary)?.value }
+        #expect(primaries[2] == "John.Doe3@contoso.com")
+        #expect(primaries[3] == "John.Doe4@contoso.com")
     }
 
     @Test func aPlanThatFailsTeachesNothing() {
