@@ -38,6 +38,15 @@ extension Namespace {
                         remedy: "point the contact at an address outside our authoritative domains, or make it a mailbox"))
                 }
             }
+            for remote in try tx.remotePrimaries() {
+                if let domain = table.acceptedDomain(for: remote.primary.domain), domain.type == .authoritative {
+                    findings.append(Finding(
+                        severity: .error, check: "remote-primary-authoritative",
+                        objects: ["recipient:\(remote.alias)", "domain:\(domain.name)"],
+                        message: "remote recipient \(remote.alias) has its primary address \(remote.primary) in authoritative domain \(domain.name): mail for it is forwarded as that address, which the other system does not serve",
+                        remedy: "make the remote recipient's primary its address on the other system (in a shared or relay domain), or make it a mailbox"))
+                }
+            }
             let policies = try tx.policies()
             for policy in policies {
                 do {
@@ -92,17 +101,23 @@ extension Namespace {
                 remedy: "make sure the other system is the one that rejects unknown recipients"))
         }
         for domain in shared {
-            if table.settings.unresolvedHost == nil && !domain.validatesRecipients {
-                let best = table.candidates(for: domain.name).first
-                let viaDNS = best.map { $0.connector.delivery == .dns } ?? table.settings.isDNSDeliveryEnabled
-                if viaDNS {
-                    findings.append(Finding(
-                        severity: .warning, check: "shared-domain-to-dns", objects: ["domain:\(domain.name)"],
-                        message: "unknown recipients of shared domain \(domain.name) go out by DNS, whose MX for it is normally this server",
-                        remedy: "add a connector with address space \(domain.name) to the other system's smart host"))
-                }
+            let best = table.candidates(for: domain.name).first
+            let viaDNS = best.map { $0.connector.delivery == .dns } ?? table.settings.isDNSDeliveryEnabled
+            // Unknown recipients take the domain's route unless validation or the
+            // unresolved-recipients host decides them; remote recipients always take it.
+            let unknownsToo = table.settings.unresolvedHost == nil && !domain.validatesRecipients
+            // A scan of the addresses: counted only where a finding depends on it.
+            let remoteCount =
+                domain.validatesRecipients || (viaDNS && !unknownsToo)
+                ? try tx.remoteRecipientCount(in: domain.name, includingSubdomains: domain.includesSubdomains) : 0
+            if viaDNS && (unknownsToo || remoteCount > 0) {
+                let whose = unknownsToo ? "unknown recipients" : "remote recipients"
+                findings.append(Finding(
+                    severity: .warning, check: "shared-domain-to-dns", objects: ["domain:\(domain.name)"],
+                    message: "\(whose) of shared domain \(domain.name) go out by DNS, whose MX for it is normally this server",
+                    remedy: "add a connector with address space \(domain.name) to the other system's smart host"))
             }
-            if domain.validatesRecipients, try tx.remoteRecipientCount(in: domain.name) == 0 {
+            if domain.validatesRecipients, remoteCount == 0 {
                 findings.append(Finding(
                     severity: .warning, check: "validation-without-remote-recipients", objects: ["domain:\(domain.name)"],
                     message: "shared domain \(domain.name) validates recipients but lists no remote recipients: every address of the other system is rejected",

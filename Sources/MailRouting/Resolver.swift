@@ -4,11 +4,12 @@ import MailCore
 ///
 /// ## Rows
 /// 1 bad syntax → 501 5.1.3 · 2 mailbox → deliver · 3 contact → its target, routed by rows
-/// 8–11 as trusted; a target in an authoritative domain → 5.4.6 · 4 remote → the route of its
-/// domain · 5 unknown in an accepted domain with an unresolved-recipients host → that host ·
+/// 8–11 as trusted; a target in an authoritative domain → 5.4.6 · 4 remote → forwarded as its
+/// primary address, by the route of that address's domain · 5 unknown in an accepted domain with an unresolved-recipients host → that host ·
 /// 6 unknown, authoritative → 550 5.1.1 · 7 unknown, shared with recipient validation → 550
 /// 5.1.1 · 8 shared, relay, or relayable → the best connector · 9 no connector, DNS on → dns ·
 /// 10 DNS off → 550 5.4.0 · 11 not accepted, not trusted, no relay connector → 554 5.7.1.
+/// Row 11 is decided before rows 2–4, as Postfix's relay control comes before its lookups.
 ///
 /// ## Lookups
 /// Addresses are matched case-insensitively by the caller's `lookup`; `user+tag@domain` is
@@ -51,6 +52,17 @@ package struct Resolver: Sendable {
 
         var d = Decision(address: text, action: .reject, row: 0)
         d.domainType = accepted?.type
+        // Relay control decides before the recipient does, as Postfix's
+        // reject_unauth_destination does: a recipient's address in a domain we do not accept is
+        // no reason to take mail for it from an untrusted client. (The lookup still ran: it is
+        // what tells a caching caller that the directory changed.)
+        if accepted == nil && !trusted && table.candidates(for: address.domain, relayOnly: true).isEmpty {
+            d.row = 11
+            trace.add("not accepted, the client may not relay, and no connector allows relay to \(address.domain)")
+            reject(&d, 554, "5.7.1", "Relay access denied", address: text, rejectedAs: "")
+            d.steps = trace.steps
+            return d
+        }
         if let found {
             d.recipient = found.alias
             d.matchedWithoutExtension = matchedBase?.description
@@ -76,8 +88,17 @@ package struct Resolver: Sendable {
                 }
             case .remote:
                 d.row = 4
-                trace.add("a remote recipient: it lives on the other system; route its domain")
-                route(&d, domain: address.domain, rejecting: text, trace: &trace)
+                // The other system knows it by its primary address (as a GAL-synced contact's
+                // targetAddress): another of its addresses may be in a domain only we serve.
+                let asked = matchedBase ?? address
+                if let primary = found.primary.map(EmailAddress.init(stored:)), !EmailAddress.sameText(primary.description, asked.description) {
+                    d.target = primary.description
+                    trace.add("a remote recipient: it lives on the other system; forward as its primary \(primary) and route \(primary.domain)")
+                    route(&d, domain: primary.domain, rejecting: text, trace: &trace)
+                } else {
+                    trace.add("a remote recipient: it lives on the other system; route its domain")
+                    route(&d, domain: address.domain, rejecting: text, trace: &trace)
+                }
             }
             d.steps = trace.steps
             return d
@@ -101,13 +122,10 @@ package struct Resolver: Sendable {
         } else if trusted {
             trace.add("not accepted, but the client may relay")
             route(&d, domain: address.domain, rejecting: text, trace: &trace)
-        } else if table.candidates(for: address.domain, relayOnly: true).first != nil {
+        } else {
+            // Untrusted: relay control above let it through, so a connector allows relay.
             trace.add("not accepted, the client may not relay, but a connector allows relay to this domain")
             route(&d, domain: address.domain, rejecting: text, relayOnly: true, trace: &trace)
-        } else {
-            d.row = 11
-            trace.add("not accepted, the client may not relay, and no connector allows relay to \(address.domain)")
-            reject(&d, 554, "5.7.1", "Relay access denied", address: text, rejectedAs: "")
         }
         d.steps = trace.steps
         return d

@@ -68,7 +68,8 @@ package final class DirectoryStore: Sendable {
     // snapshot is open, so the resolver's fast path needs no BEGIN and COMMIT. The address is
     // the key of proxy_address (v0007), so the lookup reads that table's B-tree and the
     // recipient's row, nothing else. Mail goes mostly to primaries; for them the
-    // primary is the row itself, no second probe, and callers that need no primary skip it.
+    // primary is the row itself, no second probe, and callers that need no primary skip it
+    // but for a remote recipient, which is forwarded as its primary (spec row 4).
     private static let routedLookup = """
         SELECT r.alias, r.kind, r.target_address,
                CASE WHEN a.is_primary THEN a.address ELSE
@@ -78,14 +79,18 @@ package final class DirectoryStore: Sendable {
         WHERE a.address = ?1 AND a.type = 'SMTP'
         """
     private static let routedLookupWithoutPrimary = """
-        SELECT r.alias, r.kind, r.target_address, NULL
+        SELECT r.alias, r.kind, r.target_address,
+               CASE WHEN r.kind <> 'remote' THEN NULL WHEN a.is_primary THEN a.address ELSE
+                   (SELECT p.address FROM proxy_address AS p WHERE p.recipient_id = r.id AND p.type = 'SMTP' AND p.is_primary = 1)
+               END
         FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
         WHERE a.address = ?1 AND a.type = 'SMTP'
         """
 
     /// The recipient owning `address` (any letter case) and the change marker of the snapshot
     /// it was read from (see `DirectoryTransaction.changeMarker`), in one read. Without
-    /// `withPrimary` the recipient's `primary` is nil: one index probe less for a secondary.
+    /// `withPrimary` the recipient's `primary` is nil (one index probe less for a secondary),
+    /// except for a remote recipient, which the resolver forwards as its primary.
     package func routedRecipient(_ address: EmailAddress, withPrimary: Bool = true) throws -> (marker: Int64, recipient: RoutedRecipient?) {
         try translatingErrors {
             try withLookupConnection { db in try Self.routedRecipient(db, address, withPrimary: withPrimary) { ($0, $1) } }

@@ -70,16 +70,28 @@ package struct DirectoryTransaction {
         SELECT count(DISTINCT r.id) FROM recipient AS r JOIN proxy_address AS a ON a.recipient_id = r.id
         WHERE r.kind = 'remote' AND a.type = 'SMTP' AND (a.address LIKE ?1 OR a.address LIKE ?2)
         """
+    private static let selectRemotePrimaries = """
+        SELECT r.alias, p.address FROM recipient AS r
+        JOIN proxy_address AS p ON p.recipient_id = r.id AND p.type = 'SMTP' AND p.is_primary = 1
+        WHERE r.kind = 'remote' ORDER BY r.alias
+        """
 
     /// Every contact with its target address, by alias.
     package func contacts() throws -> [(alias: String, target: EmailAddress)] {
         try db.cached(Self.selectContacts).map { ($0.text(0), EmailAddress(stored: $0.text(1))) }
     }
 
-    /// How many remote recipients have an SMTP address in `domain` or its subdomains.
-    package func remoteRecipientCount(in domain: DomainName) throws -> Int {
-        // Domain names hold no LIKE wildcards (only letters, digits, hyphens and dots).
-        try db.cached(Self.countRemoteInDomain).bind("%@" + domain.name, "%." + domain.name).first { $0.int(0) } ?? 0
+    /// Every remote recipient that has a primary SMTP address, with it, by alias.
+    package func remotePrimaries() throws -> [(alias: String, primary: EmailAddress)] {
+        try db.cached(Self.selectRemotePrimaries).map { ($0.text(0), EmailAddress(stored: $0.text(1))) }
+    }
+
+    /// How many remote recipients have an SMTP address in `domain`, or in its subdomains too
+    /// when `includingSubdomains`.
+    package func remoteRecipientCount(in domain: DomainName, includingSubdomains: Bool) throws -> Int {
+        // Domain names hold no LIKE wildcards (only letters, digits, hyphens and dots); a NULL
+        // pattern matches nothing.
+        try db.cached(Self.countRemoteInDomain).bind("%@" + domain.name, includingSubdomains ? "%." + domain.name : nil).first { $0.int(0) } ?? 0
     }
     package func settings() throws -> ServerSettings { try DirectoryStore.currentSettings(db) }
 

@@ -43,6 +43,16 @@ import Testing
         #expect(finding.objects == ["recipient:c", "domain:contoso.local"])
     }
 
+    @Test func aRemoteRecipientWhosePrimaryIsInAnAuthoritativeDomainIsAnError() throws {
+        try dir.directory.addRecipient(remote("carol", "SMTP:carol@contoso.local", "smtp:carol@contoso.com"))
+        let finding = try #require(try namespace.doctor().first { $0.check == "remote-primary-authoritative" })
+        #expect(finding.severity == .error)
+        #expect(finding.objects == ["recipient:carol", "domain:contoso.local"])
+        // Its primary on the other system's side, the internal address a secondary: clean.
+        try dir.directory.addAddress(try ProxyAddress(parsing: "SMTP:carol@contoso.com"), to: "carol")
+        #expect(try namespace.doctor() == [])
+    }
+
     @Test func aPolicyTemplateOnADomainNoLongerUsableIsAnError() throws {
         try namespace.addPolicy(name: "P", priority: 1, filter: "(company=X)", templates: templates("SMTP:%m@contoso.com"))
         // Written past Namespace's own check, as an older binary or sqlite3 by hand could.
@@ -67,6 +77,15 @@ import Testing
         #expect(try checks() == ["warning shared-domain-to-dns"])
     }
 
+    @Test func aValidatingSharedDomainWhoseRemoteRecipientsGoToDNSIsAWarning() throws {
+        try namespace.updateDomain(try DomainName(parsing: "contoso.com")) { $0.validatesRecipients = true }
+        try dir.directory.addRecipient(remote("carol", "SMTP:carol@contoso.com"))
+        try dir.directory.removeConnector(name: "Legacy")
+        let finding = try #require(try namespace.doctor().first { $0.check == "shared-domain-to-dns" })
+        #expect(finding.message.hasPrefix("remote recipients of shared domain contoso.com go out by DNS"))
+        #expect(try checks() == ["warning shared-domain-to-dns"])
+    }
+
     @Test func aPolicyBelowOneThatSelectsEveryoneIsAWarning() throws {
         try namespace.addPolicy(name: "All", priority: 1, filter: "(mailNickname=*)", templates: [])
         try namespace.addPolicy(name: "Sales", priority: 2, filter: "(department=Sales)", templates: [])
@@ -82,9 +101,21 @@ import Testing
         #expect(try checks() == [])
     }
 
+    @Test func aRemoteRecipientInASubdomainCountsOnlyWhenTheDomainIncludesSubdomains() throws {
+        try namespace.updateDomain(try DomainName(parsing: "contoso.com")) { $0.validatesRecipients = true }
+        try dir.directory.addRecipient(remote("sub", "SMTP:sub@eu.contoso.com"))
+        #expect(try checks() == ["warning validation-without-remote-recipients"])
+        try namespace.updateDomain(try DomainName(parsing: "contoso.com")) { $0.includesSubdomains = true }
+        #expect(try checks() == [])
+    }
+
     @Test func errorsComeBeforeWarnings() throws {
         try dir.directory.setUnresolvedHost(try SmartHost(parsing: "[mx1.contoso.com]"))
         let severities = try namespace.doctor().map(\.severity)
         #expect(severities == [.error, .warning])
+    }
+
+    private func remote(_ alias: String, _ addresses: String...) throws -> Recipient {
+        Recipient(alias: alias, kind: .remote, isPolicyManaged: false, addresses: try addresses.map { try ProxyAddress(parsing: $0) })
     }
 }

@@ -119,6 +119,25 @@ struct RouterTests {
         #expect(d.domainType == .shared)
     }
 
+    @Test("(c) shared namespace: a policy-managed remote recipient's internal address reaches the other system as its primary, in every map")
+    func sharedRemoteStampedByThePolicies() throws {
+        let router = try sharedNamespace()
+        // Imported without --no-policy: the recipe's policy adds smtp:dave@contoso.local.
+        try dir.namespace.addRecipient(
+            Recipient(alias: "dave", kind: .remote, addresses: [try ProxyAddress(parsing: "SMTP:dave@contoso.com")]))
+        #expect(try dir.addresses(of: "dave").contains("smtp:dave@contoso.local"))
+        let d = try router.resolve("dave@contoso.local", trusted: false)
+        #expect(d.action == .forward)
+        #expect(d.row == 4)
+        #expect(d.target == "dave@contoso.com")
+        #expect(d.nexthop == "[10.0.0.5]")
+        // The maps read the primary through the lookup that skips it for everyone else.
+        #expect(try router.answer(.aliases, "Dave@contoso.local") == "dave@contoso.com")
+        #expect(try router.answer(.transport, "dave@contoso.local") == "smtp:[10.0.0.5]")
+        #expect(try router.answer(.transport, "alice@contoso.local") == "virtual:")
+        #expect(try router.answer(.recipientAccess, "dave@contoso.local") == "DUNNO")
+    }
+
     @Test("(c) shared namespace: nobody@contoso.com is forwarded without validation, 550 5.1.1 row 7 with it")
     func sharedNobody() throws {
         let router = try sharedNamespace()

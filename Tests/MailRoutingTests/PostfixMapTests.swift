@@ -21,7 +21,7 @@ import Testing
         try w.recipient("jsmith", .mailbox, ["John.Smith@contoso.com", "jsmith@contoso.local"])
         try w.recipient("ext", .contact, ["bob.ext@contoso.com"], target: "bob@fabrikam.com")
         try w.recipient("loop", .contact, ["loop@contoso.com"], target: "someone@contoso.local")
-        try w.recipient("alice", .remote, ["alice@contoso.com"])
+        try w.recipient("alice", .remote, ["alice@contoso.com", "alice@contoso.local"])
         try w.recipient("val", .remote, ["val@validated.example"])
         world = w
     }
@@ -96,6 +96,14 @@ import Testing
         #expect(answer(.aliases, "loop@contoso.com") == nil)
         #expect(answer(.aliases, "alice@contoso.com") == nil)
         #expect(answer(.aliases, "nobody@contoso.com") == nil)
+    }
+
+    @Test("a remote recipient's address in a domain only we serve → its primary (aliases), and the other system's route (transport)")
+    func remoteRecipientsSecondary() {
+        #expect(answer(.aliases, "Alice@contoso.local") == "alice@contoso.com")
+        #expect(answer(.aliases, "alice+news@contoso.local") == "alice+news@contoso.com")
+        #expect(answer(.transport, "alice@contoso.local") == "smtp:[10.0.0.5]")
+        #expect(answer(.recipientAccess, "alice@contoso.local") == "DUNNO")
     }
 
     @Test("transport: a mailbox → the delivery transport; forwarded → smtp: with the connector's next hop, or smtp: alone for DNS")

@@ -235,6 +235,31 @@ struct ResolverRowTests {
                 reply: "550 5.4.0 <carol@contoso.com>: no route to destination", status: "5.4.0"))
     }
 
+    @Test("row 4: a remote recipient found by an address in a domain only we serve → forwarded as its primary, by its route")
+    func row4BySecondary() throws {
+        var w = try Self.world()
+        // The KB 321721 recipe's policy gives everyone an internal secondary, remote recipients too.
+        try w.recipient("dave", .remote, ["dave@contoso.com", "dave@contoso.local", "dave+x@contoso.local"])
+        for trusted in [false, true] {
+            expectDecision(
+                w.resolve("Dave@CONTOSO.local", trusted: trusted),
+                Expected(
+                    .forward, row: 4, domainType: .authoritative, recipient: "dave", primary: "dave@contoso.com", target: "dave@contoso.com",
+                    nexthop: "[10.0.0.5]", connector: "Other system"))
+        }
+        // Found without its extension: the primary is still what the other system knows.
+        expectDecision(
+            w.resolve("dave+tag@contoso.local"),
+            Expected(
+                .forward, row: 4, domainType: .authoritative, recipient: "dave", primary: "dave@contoso.com", target: "dave@contoso.com",
+                nexthop: "[10.0.0.5]", connector: "Other system"))
+        // By its primary (in any case) nothing is rewritten.
+        expectDecision(
+            w.resolve("DAVE@contoso.com"),
+            Expected(.forward, row: 4, domainType: .shared, recipient: "dave", primary: "dave@contoso.com", nexthop: "[10.0.0.5]", connector: "Other system"))
+        #expect(w.resolve("dave@contoso.local", explain: true).steps.contains("a remote recipient: it lives on the other system; forward as its primary dave@contoso.com and route contoso.com"))
+    }
+
     @Test("row 5: unknown in an authoritative or shared domain with the unresolved host set → forward there")
     func row5() throws {
         var w = try Self.world()
@@ -385,6 +410,26 @@ struct ResolverRowTests {
         try w.connector("Internet", ["*"], hosts: ["[192.0.2.1]"])
         expectDecision(
             w.resolve("x@example.org"), Expected(.reject, row: 11, reply: "554 5.7.1 <x@example.org>: Relay access denied", status: "5.7.1"))
+    }
+
+    @Test("row 11 comes before rows 2–4: a recipient's address in a domain we do not accept is relay for an untrusted client")
+    func row11BeforeTheLookup() throws {
+        var w = try Self.world()
+        try w.recipient("erin", .mailbox, ["erin@contoso.com", "erin@oldcompany.example"])
+        try w.recipient("rx", .remote, ["rx@partner.example"])
+        for address in ["erin@oldcompany.example", "rx@partner.example"] {
+            expectDecision(
+                w.resolve(address), Expected(.reject, row: 11, reply: "554 5.7.1 <\(address)>: Relay access denied", status: "5.7.1"))
+        }
+        // A trusted client may relay, and then the recipient is found (Postfix's aliases rewrite it).
+        expectDecision(
+            w.resolve("erin@oldcompany.example", trusted: true),
+            Expected(.deliver, row: 2, recipient: "erin", primary: "erin@contoso.com"))
+        // So may anyone when a connector allows relay to the domain.
+        try w.connector("Partner", ["partner.example"], hosts: ["[10.0.2.25]"], relay: true)
+        expectDecision(
+            w.resolve("rx@partner.example"),
+            Expected(.forward, row: 4, recipient: "rx", primary: "rx@partner.example", nexthop: "[10.0.2.25]", connector: "Partner"))
     }
 }
 
