@@ -16,10 +16,14 @@ package struct Decision: Sendable, Equatable {
     package var recipient: String?
     /// The matched recipient's primary SMTP address.
     package var primary: String?
+    /// The mailbox here that gets the mail when it is delivered: the recipient itself, or the
+    /// one a contact's target belongs to.
+    package var mailbox: String?
     /// The address that matched the recipient when it was the address asked without its
     /// `+extension`; nil when the address matched as asked (or nothing matched).
     package var matchedWithoutExtension: String?
-    /// A contact's rewritten address.
+    /// The address the mail goes on as: a contact's target (or what that is rewritten to in
+    /// turn), a remote recipient's primary.
     package var target: String?
     /// The next hop as configured: `[192.0.2.10]`, `relay.example.net:2525`, or `dns`.
     package var nexthop: String?
@@ -34,6 +38,9 @@ package struct Decision: Sendable, Equatable {
     package var reason: String?
     /// The enhanced status code of a rejection (`5.1.1`).
     package var status: String?
+    /// The words of a rejection's reply between the address and the reason (Postfix's
+    /// `Recipient address rejected: `, or none), so a contact can pass its target's on.
+    var rejectedAs = ""
     /// The row of spec §3 that decided.
     package var row: Int
     /// The steps that led here, in words (filled when asked to explain).

@@ -55,8 +55,10 @@ package enum PostfixMap: String, CaseIterable, Sendable {
         let decision = try resolver.resolve(key, trusted: true, lookup: lookup)
         switch self {
         case .mailboxes:
-            guard decision.action != .reject, let alias = decision.recipient else { return nil }
-            return decision.action == .deliver ? Self.maildir(alias: alias) : "not a mailbox: \(decision.row == 3 ? "contact" : "remote")"
+            guard decision.action != .reject, decision.recipient != nil else { return nil }
+            // A contact delivered here through its target is still not a mailbox itself.
+            if decision.row == 2, let mailbox = decision.mailbox { return Self.maildir(alias: mailbox) }
+            return "not a mailbox: \(decision.row == 3 ? "contact" : "remote")"
         case .relayRecipients:
             return decision.action == .reject ? nil : "OK"
         case .aliases:

@@ -3,8 +3,10 @@ import MailCore
 /// Exchange's message flow for one recipient (spec §3, rows 1–11 in order), pure over values.
 ///
 /// ## Rows
-/// 1 bad syntax → 501 5.1.3 · 2 mailbox → deliver · 3 contact → its target, routed by rows
-/// 8–11 as trusted; a target in an authoritative domain → 5.4.6 · 4 remote → forwarded as its
+/// 1 bad syntax → 501 5.1.3 · 2 mailbox → deliver · 3 contact → its target, resolved as a
+/// trusted client's recipient (as Postfix does once it has rewritten the contact; a target
+/// unknown in a validating shared domain is routed by rows 8–10); a target in an
+/// authoritative domain → 5.4.6 · 4 remote → forwarded as its
 /// primary address, by the route of that address's domain · 5 unknown in an accepted domain with an unresolved-recipients host → that host ·
 /// 6 unknown, authoritative → 550 5.1.1 · 7 unknown, shared with recipient validation → 550
 /// 5.1.1 · 8 shared, relay, or relayable → the best connector · 9 no connector, DNS on → dns ·
@@ -22,6 +24,17 @@ package struct Resolver: Sendable {
 
     package func resolve(
         _ text: String, trusted: Bool, explain: Bool = false, lookup: (EmailAddress) throws -> RoutedRecipient?
+    ) rethrows -> Decision {
+        try resolve(text, trusted: trusted, explain: explain, contacts: 0, lookup: lookup)
+    }
+
+    /// How many contacts one address may be rewritten through before it is called a loop.
+    /// (Postfix's virtual_alias_recursion_limit is 1000; a directory's chains are short.)
+    static let maximumContactChain = 8
+
+    /// `contacts`: how many contacts' rewrites led to `text`.
+    private func resolve(
+        _ text: String, trusted: Bool, explain: Bool, contacts: Int, lookup: (EmailAddress) throws -> RoutedRecipient?
     ) rethrows -> Decision {
         var trace = Trace(isOn: explain)
         guard let address = try? EmailAddress(parsing: text) else {
@@ -71,6 +84,7 @@ package struct Resolver: Sendable {
             case .mailbox:
                 d.action = .deliver
                 d.row = 2
+                d.mailbox = found.alias
                 trace.add("a mailbox here: deliver to \(found.primary ?? address.description)")
             case .contact:
                 d.row = 3
@@ -82,9 +96,17 @@ package struct Resolver: Sendable {
                 if targetDomain?.type == .authoritative {
                     trace.add("contact target \(target) is in authoritative domain \(targetDomain!.name): it would come straight back")
                     reject(&d, 550, "5.4.6", "forwarding loop (contact target \(target) is in an authoritative domain)", address: text)
+                } else if contacts >= Self.maximumContactChain {
+                    trace.add("\(contacts + 1) contacts in a row: a forwarding loop")
+                    reject(&d, 550, "5.4.6", "forwarding loop (more than \(Self.maximumContactChain) contacts in a row)", address: text)
                 } else {
-                    trace.add("a contact: rewrite to \(target) and route that as a trusted sender would")
-                    route(&d, domain: target.domain, rejecting: text, trace: &trace)
+                    // Postfix rewrites the contact (virtual_alias_maps) and then treats the
+                    // target as any recipient of a trusted client: rewritten again if it is
+                    // ours, routed by transport_maps. Say what it will do.
+                    trace.add("a contact: rewrite to \(target) and resolve that as a trusted client's recipient")
+                    let next = try resolve(target.description, trusted: true, explain: explain, contacts: contacts + 1, lookup: lookup)
+                    for step in next.steps { trace.add("  \(step)") }
+                    follow(next, to: target, into: &d, rejecting: text, trace: &trace)
                 }
             case .remote:
                 d.row = 4
@@ -138,6 +160,31 @@ package struct Resolver: Sendable {
         var trace = Trace(isOn: false)
         route(&d, domain: domain, rejecting: "", trace: &trace)
         return d.action == .forward ? d.nexthop : nil
+    }
+
+    /// A contact's decision from its target's: delivered or forwarded as the target is (as the
+    /// address the target is finally rewritten to), or refused with the target's reason. A
+    /// target unknown in a shared domain with recipient validation is routed by rows 8–10:
+    /// Postfix has accepted the contact, and the transport map routes such a target so.
+    private func follow(_ next: Decision, to target: EmailAddress, into d: inout Decision, rejecting text: String, trace: inout Trace) {
+        switch next.action {
+        case .deliver:
+            d.action = .deliver
+            d.mailbox = next.mailbox
+            d.target = next.primary ?? target.description
+        case .forward:
+            d.action = .forward
+            d.target = next.target ?? target.description
+            d.nexthop = next.nexthop
+            d.connector = next.connector
+        case .reject:
+            if next.row == 7 {
+                trace.add("the target is unknown in a domain that validates recipients; the contact was accepted, so route its domain")
+                route(&d, domain: target.domain, rejecting: text, trace: &trace)
+            } else if let code = next.code, let status = next.status, let reason = next.reason {
+                reject(&d, code, status, reason, address: text, rejectedAs: next.rejectedAs)
+            }
+        }
     }
 
     /// `user@domain` for `user+tag@domain`, when the delimiter is on and the address has one.
@@ -195,6 +242,7 @@ package struct Resolver: Sendable {
         rejectedAs: String = "Recipient address rejected: "
     ) {
         d.action = .reject
+        d.rejectedAs = rejectedAs
         d.reply = "\(code) \(status) <\(address)>: \(rejectedAs)\(reason)"
         d.code = code
         d.reason = reason

@@ -10,7 +10,7 @@ struct DecisionJSON: Encodable {
     let withSteps: Bool
 
     private enum Key: String, CodingKey {
-        case address, action, domainType, recipient, primary, target, nexthop, connector, reply, status, row, steps
+        case address, action, domainType, recipient, primary, mailbox, target, nexthop, connector, reply, status, row, steps
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -20,6 +20,7 @@ struct DecisionJSON: Encodable {
         try c.encode(decision.domainType?.rawValue, forKey: .domainType)
         try c.encode(decision.recipient, forKey: .recipient)
         try c.encode(decision.primary, forKey: .primary)
+        try c.encode(decision.mailbox, forKey: .mailbox)
         try c.encode(decision.target, forKey: .target)
         try c.encode(decision.nexthop, forKey: .nexthop)
         try c.encode(decision.connector, forKey: .connector)
@@ -62,7 +63,13 @@ struct ResolveCommand: ParsableCommand {
         if output.json { return try Output.printJSON(DecisionJSON(decision: decision, withSteps: explain)) }
         var line = "\(decision.address): \(decision.action.rawValue)"
         switch decision.action {
-        case .deliver: line += " to mailbox \(decision.recipient ?? "?")" + (decision.primary.map { " (\($0))" } ?? "")
+        case .deliver:
+            if decision.row == 2 {
+                line += " to mailbox \(decision.mailbox ?? "?")" + (decision.primary.map { " (\($0))" } ?? "")
+            } else {
+                // A contact whose target is a mailbox here.
+                line += " as \(decision.target ?? "?") to mailbox \(decision.mailbox ?? "?")"
+            }
         case .forward:
             if let target = decision.target { line += " as \(target)" }
             line += " to \(decision.nexthop ?? "?")" + (decision.connector.map { " via connector \($0)" } ?? "")

@@ -7,7 +7,7 @@ struct ResolveCommandTests {
 
     init() throws { sandbox = try Sandbox() }
 
-    static let keys: Set<String> = ["address", "action", "domainType", "recipient", "primary", "target", "nexthop", "connector", "reply", "status", "row"]
+    static let keys: Set<String> = ["address", "action", "domainType", "recipient", "primary", "mailbox", "target", "nexthop", "connector", "reply", "status", "row"]
 
     /// contoso.local authoritative with a mailbox john; fabrikam.com relay through a connector.
     private func setUp() async throws {
@@ -34,6 +34,7 @@ struct ResolveCommandTests {
         #expect(d["domainType"] as? String == "authoritative")
         #expect(d["recipient"] as? String == "john")
         #expect(d["primary"] as? String == "john@contoso.local")
+        #expect(d["mailbox"] as? String == "john")
         #expect(d["row"] as? Int == 2)
         for key in ["target", "nexthop", "connector", "reply", "status"] {
             #expect(d.isNull(key), "\(key) should be null: \(d)")

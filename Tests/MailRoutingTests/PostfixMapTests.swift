@@ -98,6 +98,21 @@ import Testing
         #expect(answer(.aliases, "nobody@contoso.com") == nil)
     }
 
+    @Test("a contact whose target is a mailbox here: aliases give the mailbox's primary; it is not a mailbox itself")
+    func contactToOurMailbox() {
+        var w = world
+        try! w.recipient("mary", .mailbox, ["Mary.Major@contoso.com", "mary@contoso.com"])
+        try! w.recipient("tomary", .contact, ["tomary@contoso.com"], target: "mary@contoso.com")
+        let recipients = w.recipients
+        let resolver = Resolver(table: w.table)
+        func answer(_ map: PostfixMap, _ key: String) -> String? { map.answer(key, resolver: resolver) { recipients[$0.key] } }
+        #expect(answer(.aliases, "tomary@contoso.com") == "Mary.Major@contoso.com")
+        #expect(answer(.mailboxes, "tomary@contoso.com") == "not a mailbox: contact")
+        #expect(answer(.mailboxes, "mary@contoso.com") == "mary/")
+        #expect(answer(.recipientAccess, "tomary@contoso.com") == "DUNNO")
+        #expect(answer(.relayRecipients, "tomary@contoso.com") == "OK")
+    }
+
     @Test("a remote recipient's address in a domain only we serve → its primary (aliases), and the other system's route (transport)")
     func remoteRecipientsSecondary() {
         #expect(answer(.aliases, "Alice@contoso.local") == "alice@contoso.com")

@@ -209,6 +209,65 @@ struct ResolverRowTests {
                 reply: "550 5.4.0 <erin@contoso.local>: no route to destination", status: "5.4.0"))
     }
 
+    @Test("row 3: the target is resolved as Postfix resolves the rewritten address: a mailbox here is delivered here")
+    func row3TargetIsOurMailbox() throws {
+        var w = try Self.world()
+        // A Fabrikam contact left behind after its person moved here as a mailbox.
+        try w.recipient("moved", .contact, ["moved@contoso.com"], target: "alice@contoso.local")
+        try w.recipient("toalice", .contact, ["toalice@contoso.com"], target: "Alice.Smith@contoso.com")
+        expectDecision(
+            w.resolve("toalice@contoso.com"),
+            Expected(.deliver, row: 3, domainType: .shared, recipient: "toalice", primary: "toalice@contoso.com", target: "Alice.Smith@contoso.com"))
+        #expect(w.resolve("toalice@contoso.com").mailbox == "alice")
+        #expect(w.resolve("alice@contoso.local").mailbox == "alice")
+        // A target in an authoritative domain is still a loop (spec row 3), mailbox or not.
+        #expect(w.resolve("moved@contoso.com").status == "5.4.6")
+    }
+
+    @Test("row 3: a target unknown in a shared domain goes where row 5 or rows 8–10 send it; validation does not refuse it")
+    func row3TargetUnknownInASharedDomain() throws {
+        var w = try Self.world()
+        try w.recipient("gone", .contact, ["gone@contoso.local"], target: "gone@contoso.com")
+        expectDecision(
+            w.resolve("gone@contoso.local"),
+            Expected(
+                .forward, row: 3, domainType: .authoritative, recipient: "gone", primary: "gone@contoso.local", target: "gone@contoso.com",
+                nexthop: "[10.0.0.5]", connector: "Other system"))
+        w.settings.unresolvedHost = try SmartHost(parsing: "[10.0.0.9]")
+        #expect(w.resolve("gone@contoso.local").nexthop == "[10.0.0.9]", "Postfix's transport map sends an unknown there")
+        w.settings.unresolvedHost = nil
+        w.domains = w.domains.map { $0.name.name == "contoso.com" ? AcceptedDomain(name: $0.name, type: .shared, validatesRecipients: true) : $0 }
+        expectDecision(
+            w.resolve("gone@contoso.local"),
+            Expected(
+                .forward, row: 3, domainType: .authoritative, recipient: "gone", primary: "gone@contoso.local", target: "gone@contoso.com",
+                nexthop: "[10.0.0.5]", connector: "Other system"))
+    }
+
+    @Test("row 3: a target that is another contact's or a remote recipient's address goes on as they do; a ring of contacts is a loop")
+    func row3Chains() throws {
+        var w = try Self.world()
+        try w.recipient("dave", .remote, ["dave@contoso.com", "dave.old@contoso.com"])
+        try w.recipient("todave", .contact, ["todave@contoso.local"], target: "dave.old@contoso.com")
+        try w.recipient("tobob", .contact, ["tobob@contoso.local"], target: "bob@contoso.com")
+        expectDecision(
+            w.resolve("todave@contoso.local"),
+            Expected(
+                .forward, row: 3, domainType: .authoritative, recipient: "todave", primary: "todave@contoso.local", target: "dave@contoso.com",
+                nexthop: "[10.0.0.5]", connector: "Other system"))
+        expectDecision(
+            w.resolve("tobob@contoso.local"),
+            Expected(
+                .forward, row: 3, domainType: .authoritative, recipient: "tobob", primary: "tobob@contoso.local", target: "bob@fabrikam.com",
+                nexthop: "[10.0.1.25]", connector: "Fabrikam"))
+        try w.recipient("ping", .contact, ["ping@contoso.com"], target: "pong@contoso.com")
+        try w.recipient("pong", .contact, ["pong@contoso.com"], target: "ping@contoso.com")
+        let ring = w.resolve("ping@contoso.com")
+        #expect(ring.action == .reject)
+        #expect(ring.row == 3)
+        #expect(ring.reply == "550 5.4.6 <ping@contoso.com>: Recipient address rejected: forwarding loop (more than \(Resolver.maximumContactChain) contacts in a row)")
+    }
+
     @Test("row 4: a remote recipient → forward by the route of its domain")
     func row4() throws {
         let w = try Self.world()
