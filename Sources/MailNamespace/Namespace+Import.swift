@@ -205,6 +205,8 @@ private final class ImportRun {
     /// Dry runs: addresses (any type) that new records and their policy plans would hold, by
     /// hash, with the line of the record holding each, so later plans see them taken.
     var plannedAddresses = ClaimTable()
+    /// A dry run's SMTP addresses that policy stamps of earlier records take, by line.
+    var plannedStamps = ClaimTable()
     /// Dry runs: display name and company (lower-cased) → the directory's alias, and by hash
     /// the file's first line with them.
     var directoryDisplayNames: [String: String] = [:]
@@ -254,25 +256,28 @@ private final class ImportRun {
         // The policies as this batch's transaction reads them, for the rows and their stamps.
         pass = try StampingPass(tx)
         defer { pass = nil; history = nil }
-        var toStamp: [(record: RecipientRecord, line: Int, isNew: Bool)] = []
         for prepared in batch {
             let entry = prepared.entry
             records += 1
+            // Each record's stamp is planned before the next record is looked at, so a later
+            // record sees the addresses it takes whether or not they are written yet: the
+            // same file gives the same result whatever the batch size.
             switch try importOne(prepared, tx) {
             case .rejected(let reason):
                 reject(entry, reason)
             case .created(let record):
                 summary.created += 1
-                if record.recipient.isPolicyManaged { toStamp.append((record, entry.line, true)) }
+                if record.recipient.isPolicyManaged { try planStamp(record, line: entry.line, isNew: true, tx) }
             case .updated(let record):
                 summary.updated += 1
-                if record.recipient.isPolicyManaged { toStamp.append((record, entry.line, false)) }
+                if record.recipient.isPolicyManaged { try planStamp(record, line: entry.line, isNew: false, tx) }
             case .unchanged:
                 summary.unchanged += 1
             }
         }
         try history?.flush()
-        try stamp(toStamp, tx)
+        // After the rows' own history lines, so a recipient's history reads in order.
+        if !options.dryRun { try pass?.write(tx, batchID: summary.batchID) }
     }
 
     private enum Outcome {
@@ -325,6 +330,12 @@ private final class ImportRun {
             if let owner = try tx.addressOwner(type: address.type, value: address.value), owner.id != existing?.id {
                 summary.report?.sameAddress.append(.init(line: entry.line, value: address.description, with: owner.alias))
                 return .rejected("address \(address) belongs to recipient \(owner.alias)")
+            }
+            // Taken by an earlier record's policy stamp not written yet (this batch's, or any
+            // of a dry run's): as taken as a written one.
+            if let holder = stampedEarlier(address, otherThan: existing?.recipient.alias) {
+                summary.report?.sameAddress.append(.init(line: entry.line, value: address.description, with: holder.name))
+                return .rejected("address \(address) belongs to \(holder.who)")
             }
         }
 
@@ -394,39 +405,52 @@ private final class ImportRun {
 
     // MARK: - Policies
 
-    /// Stamps new and updated policy-managed recipients with their winning policy, as
-    /// `policy apply` would, in the batch's transaction; a dry run records the primaries.
-    private func stamp(_ batch: [(record: RecipientRecord, line: Int, isNew: Bool)], _ tx: DirectoryTransaction) throws {
-        guard !batch.isEmpty, var pass else { return }
-        for (record, line, isNew) in batch {
-            guard let winner = pass.winner(for: record.recipient) else { continue }
-            // A dry run's earlier records hold their addresses only here; the owner is named by
-            // its line (a plan uses it only to see the address is taken by someone else).
-            let ownLine = UInt32(clamping: line)
-            let plan = try pass.plan(record, under: winner, tx) { key in
-                guard let holder = plannedAddresses[ClaimTable.hash("", key)], holder != ownLine else { return nil }
-                return "line \(holder)"
-            }
-            if let failure = plan.failure {
-                summary.policyFailures.append((record.recipient.alias, failure))
-                // The row was written as this policy's (createImported): it is not.
-                if isNew && !options.dryRun { try tx.clearStampingPolicy(recipientID: record.id) }
-                continue
-            }
-            if isNew && options.dryRun {
+    /// Plans the stamp of a new or updated policy-managed recipient with its winning policy, as
+    /// `policy apply` would; the batch writes the plans at its end. A dry run records the
+    /// primaries, and the addresses each plan takes for the records after it.
+    private func planStamp(_ record: RecipientRecord, line: Int, isNew: Bool, _ tx: DirectoryTransaction) throws {
+        // Moved out while it plans, not copied: a copy would copy the pass's tables per record.
+        guard var pass else { return }
+        self.pass = nil
+        defer { self.pass = pass }
+        guard let winner = pass.winner(for: record.recipient) else { return }
+        // A dry run's earlier records hold their addresses only here; the owner is named by
+        // its line (a plan uses it only to see the address is taken by someone else).
+        let ownLine = UInt32(clamping: line)
+        let plan = try pass.plan(record, under: winner, tx) { key in
+            guard let holder = plannedAddresses[ClaimTable.hash("", key)], holder != ownLine else { return nil }
+            return "line \(holder)"
+        }
+        if let failure = plan.failure {
+            summary.policyFailures.append((record.recipient.alias, failure))
+            // The row was written as this policy's (createImported): it is not.
+            if isNew && !options.dryRun { try tx.clearStampingPolicy(recipientID: record.id) }
+            return
+        }
+        if options.dryRun {
+            if isNew {
                 let primary = plan.added.first { $0.isSMTP && $0.isPrimary }?.value ?? plan.promoted?.value
                     ?? record.recipient.primaryAddress()?.value
                 summary.report?.addNewPrimary(
                     .init(line: line, alias: record.recipient.alias, primary: primary, suffixed: !plan.collisions.isEmpty, policy: plan.policy))
             }
-            if plan.changesAddresses { summary.stamped += 1 }
+            for address in plan.added {
+                plannedAddresses[ClaimTable.hash("", address.key)] = ownLine
+                plannedStamps[ClaimTable.hash(address.type, address.key)] = ownLine
+            }
         }
-        if options.dryRun {
-            let lines = Dictionary(batch.map { ($0.record.recipient.alias, UInt32(clamping: $0.line)) }) { first, _ in first }
-            for (key, alias) in pass.claimed { plannedAddresses[ClaimTable.hash("", key)] = lines[alias] ?? 0 }
-        } else {
-            try pass.write(tx, batchID: summary.batchID)
+        if plan.changesAddresses { summary.stamped += 1 }
+    }
+
+    /// Who an earlier record's stamp in this import gives `address` to, when it is not
+    /// `alias`: this batch's plans by alias; a dry run's earlier batches by line.
+    private func stampedEarlier(_ address: ProxyAddress, otherThan alias: String?) -> (name: String, who: String)? {
+        guard address.isSMTP else { return nil }
+        if let holder = pass?.claimed[address.key], holder.lowercased() != alias?.lowercased() { return (holder, "recipient \(holder)") }
+        if options.dryRun, let line = plannedStamps[ClaimTable.hash(address.type, address.key)] {
+            return ("line \(line)", "the record on line \(line) (its policy gives it)")
         }
+        return nil
     }
 }
 

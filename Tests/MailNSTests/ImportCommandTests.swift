@@ -281,6 +281,39 @@ struct ImportCommandTests {
         #expect(try await addresses("ann") == ["SMTP:Ann.One@contoso.com", "smtp:ann@fabrikam.com"])
     }
 
+    /// Regression: a record listing the address an earlier record's policy gives was imported
+    /// (and the earlier one suffixed) when both fell in one batch, rejected when a batch ended
+    /// between them, and the dry run predicted the first.
+    @Test("an address an earlier record's policy gives is taken for the records after it, whatever the batch size", arguments: ["2000", "1", "dry"])
+    func policyAddressesOfEarlierRecordsAreTakenWhateverTheBatches(run: String) async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        try write("p.csv", "mailNickname,givenName,sn,proxyAddresses\njdoe,John,Doe,\njim,Jim,Other,SMTP:John.Doe@contoso.com\nzed,Zed,Z,\n")
+        let (status, summary) = run == "dry" ? try await importing("p.csv", "--dry-run") : try await importing("p.csv", "--batch-size", run)
+        #expect(status == 65)
+        #expect(summary["created"] as? Int == 2 && summary["rejected"] as? Int == 1)
+        let rejections = summary["rejections"] as? [[String: Any]] ?? []
+        #expect(rejections.map { $0["line"] as? Int } == [3])
+        #expect(rejections.first?["reason"] as? String == "address SMTP:John.Doe@contoso.com belongs to recipient jdoe")
+        if run != "dry" {
+            #expect(try await addresses("jdoe") == ["SMTP:John.Doe@contoso.com"])
+        } else {
+            let report = try #require(summary["report"] as? [String: Any])
+            #expect((report["newPrimaries"] as? [[String: Any]] ?? []).map { $0["primary"] as? String } == ["John.Doe@contoso.com", "Zed.Z@contoso.com"])
+        }
+    }
+
+    @Test("a dry run over several batches sees the addresses earlier batches' policy plans take")
+    func dryRunAcrossBatchesSeesEarlierPlans() async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        try write("p.csv", "mailNickname,givenName,sn,proxyAddresses\njdoe,John,Doe,\njim,Jim,Other,SMTP:John.Doe@contoso.com\n")
+        let (status, summary) = try await importing("p.csv", "--dry-run", "--batch-size", "1")
+        #expect(status == 65)
+        let rejections = summary["rejections"] as? [[String: Any]] ?? []
+        #expect(rejections.map { $0["reason"] as? String } == ["address SMTP:John.Doe@contoso.com belongs to the record on line 2 (its policy gives it)"])
+        let report = try #require(summary["report"] as? [String: Any])
+        #expect((report["sameAddress"] as? [[String: Any]] ?? []).map { $0["with"] as? String } == ["line 2"])
+    }
+
     @Test("re-importing a changed record updates it: attributes replaced, addresses added and never removed")
     func updates() async throws {
         try write("v1.csv", "mailNickname,givenName,department,proxyAddresses\nann,Ann,Sales,SMTP:ann@fabrikam.com;smtp:a@fabrikam.com\n")
