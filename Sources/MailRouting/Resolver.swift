@@ -6,12 +6,13 @@ import MailCore
 /// 1 bad syntax → 501 5.1.3 · 2 mailbox → deliver · 3 contact → its target, resolved as a
 /// trusted client's recipient (as Postfix does once it has rewritten the contact; a target
 /// unknown in a validating shared domain is routed by rows 8–10); a target in an
-/// authoritative domain → 5.4.6 · 4 remote → forwarded as its
-/// primary address, by the route of that address's domain · 5 unknown in an accepted domain with an unresolved-recipients host → that host ·
-/// 6 unknown, authoritative → 550 5.1.1 · 7 unknown, shared with recipient validation → 550
-/// 5.1.1 · 8 shared, relay, or relayable → the best connector · 9 no connector, DNS on → dns ·
-/// 10 DNS off → 550 5.4.0 · 11 not accepted, not trusted, no relay connector → 554 5.7.1.
-/// Row 11 is decided before rows 2–4, as Postfix's relay control comes before its lookups.
+/// authoritative domain → 5.4.6 · 4 remote → forwarded as its primary address, by the route
+/// of that address's domain · 5 unknown in an accepted domain with an unresolved-recipients
+/// host → that host · 6 unknown, authoritative → 550 5.1.1 · 7 unknown, shared with recipient
+/// validation → 550 5.1.1 · 8 shared, relay, or relayable → the best connector · 9 no
+/// connector, DNS on → dns · 10 DNS off → 550 5.4.0 · 11 not accepted, not trusted, no relay
+/// connector → 554 5.7.1. Row 11 is decided before rows 2–4, as Postfix's relay control comes
+/// before its lookups. See docs/DECISIONS.md for where this differs from spec §3's words.
 ///
 /// ## Lookups
 /// Addresses are matched case-insensitively by the caller's `lookup`; `user+tag@domain` is
