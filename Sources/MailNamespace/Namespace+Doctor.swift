@@ -43,7 +43,7 @@ extension Namespace {
                     findings.append(Finding(
                         severity: .error, check: "remote-primary-authoritative",
                         objects: ["recipient:\(remote.alias)", "domain:\(domain.name)"],
-                        message: "remote recipient \(remote.alias) has its primary address \(remote.primary) in authoritative domain \(domain.name): mail for it is forwarded as that address, which the other system does not serve",
+                        message: "remote recipient \(remote.alias) has its primary address \(remote.primary) in authoritative domain \(domain.name), which the other system does not serve: mail to it, and to its other addresses in our authoritative domains, cannot reach the other system",
                         remedy: "make the remote recipient's primary its address on the other system (in a shared or relay domain), or make it a mailbox"))
                 }
             }

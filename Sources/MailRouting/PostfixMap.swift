@@ -103,15 +103,15 @@ package enum PostfixMap: String, CaseIterable, Sendable {
         alias.lowercased().replacing("%", with: "%25").replacing("/", with: "%2F") + "/"
     }
 
-    /// virtual_alias_maps: a contact → its target; a mailbox's or a remote recipient's other
-    /// address → its primary (the other system knows a remote recipient by its primary, and
-    /// another of its addresses may be in a domain only we serve), keeping a `+extension` the
-    /// lookup stripped (as Postfix's propagate_unmatched_extensions would, had it done the
+    /// virtual_alias_maps: a contact → its target; a mailbox's other address → its primary, and
+    /// a remote recipient's address in a domain only we serve → its primary (the resolver's
+    /// target: the other system cannot take the former), keeping a `+extension` the lookup
+    /// stripped (as Postfix's propagate_unmatched_extensions would, had it done the
     /// stripping). The primary itself is not an alias.
     private static func alias(_ key: String, _ decision: Decision) -> String? {
         guard decision.action != .reject else { return nil }
         if decision.row == 3 { return decision.target }
-        guard decision.action == .deliver || decision.row == 4, let primary = decision.primary else { return nil }
+        guard let primary = decision.action == .deliver ? decision.primary : decision.row == 4 ? decision.target : nil else { return nil }
         guard let matched = decision.matchedWithoutExtension else {
             // Matched as asked: an alias unless it is the primary itself.
             return key.lowercased() == primary.lowercased() ? nil : primary

@@ -6,8 +6,8 @@ import MailCore
 /// 1 bad syntax → 501 5.1.3 · 2 mailbox → deliver · 3 contact → its target, resolved as a
 /// trusted client's recipient (as Postfix does once it has rewritten the contact; a target
 /// unknown in a validating shared domain is routed by rows 8–10); a target in an
-/// authoritative domain → 5.4.6 · 4 remote → forwarded as its primary address, by the route
-/// of that address's domain · 5 unknown in an accepted domain with an unresolved-recipients
+/// authoritative domain → 5.4.6 · 4 remote → the route of its domain (an address in an
+/// authoritative domain: forwarded as its primary, by that address's route) · 5 unknown in an accepted domain with an unresolved-recipients
 /// host → that host · 6 unknown, authoritative → 550 5.1.1 · 7 unknown, shared with recipient
 /// validation → 550 5.1.1 · 8 shared, relay, or relayable → the best connector · 9 no
 /// connector, DNS on → dns · 10 DNS off → 550 5.4.0 · 11 not accepted, not trusted, no relay
@@ -111,12 +111,14 @@ package struct Resolver: Sendable {
                 }
             case .remote:
                 d.row = 4
-                // The other system knows it by its primary address (as a GAL-synced contact's
-                // targetAddress): another of its addresses may be in a domain only we serve.
-                let asked = matchedBase ?? address
-                if let primary = found.primary.map(EmailAddress.init(stored:)), !EmailAddress.sameText(primary.description, asked.description) {
+                // The other system cannot take mail for an address in a domain only we serve
+                // (the recipe's policy gives everyone one): such mail goes on as the
+                // recipient's primary, as a GAL-synced contact's goes to its targetAddress.
+                if accepted?.type == .authoritative, let primary = found.primary.map(EmailAddress.init(stored:)),
+                    !EmailAddress.sameText(primary.description, (matchedBase ?? address).description)
+                {
                     d.target = primary.description
-                    trace.add("a remote recipient: it lives on the other system; forward as its primary \(primary) and route \(primary.domain)")
+                    trace.add("a remote recipient: it lives on the other system, which does not serve \(address.domain); forward as its primary \(primary) and route \(primary.domain)")
                     route(&d, domain: primary.domain, rejecting: text, trace: &trace)
                 } else {
                     trace.add("a remote recipient: it lives on the other system; route its domain")

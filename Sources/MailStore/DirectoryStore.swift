@@ -69,7 +69,7 @@ package final class DirectoryStore: Sendable {
     // the key of proxy_address (v0007), so the lookup reads that table's B-tree and the
     // recipient's row, nothing else. Mail goes mostly to primaries; for them the
     // primary is the row itself, no second probe, and callers that need no primary skip it
-    // but for a remote recipient, which is forwarded as its primary (spec row 4).
+    // but for a remote recipient, whose mail may go on as its primary (spec row 4).
     private static let routedLookup = """
         SELECT r.alias, r.kind, r.target_address,
                CASE WHEN a.is_primary THEN a.address ELSE
@@ -90,7 +90,7 @@ package final class DirectoryStore: Sendable {
     /// The recipient owning `address` (any letter case) and the change marker of the snapshot
     /// it was read from (see `DirectoryTransaction.changeMarker`), in one read. Without
     /// `withPrimary` the recipient's `primary` is nil (one index probe less for a secondary),
-    /// except for a remote recipient, which the resolver forwards as its primary.
+    /// except for a remote recipient, whose mail the resolver may forward as its primary.
     package func routedRecipient(_ address: EmailAddress, withPrimary: Bool = true) throws -> (marker: Int64, recipient: RoutedRecipient?) {
         try translatingErrors {
             try withLookupConnection { db in try Self.routedRecipient(db, address, withPrimary: withPrimary) { ($0, $1) } }

@@ -21,7 +21,7 @@ import Testing
         try w.recipient("jsmith", .mailbox, ["John.Smith@contoso.com", "jsmith@contoso.local"])
         try w.recipient("ext", .contact, ["bob.ext@contoso.com"], target: "bob@fabrikam.com")
         try w.recipient("loop", .contact, ["loop@contoso.com"], target: "someone@contoso.local")
-        try w.recipient("alice", .remote, ["alice@contoso.com", "alice@contoso.local"])
+        try w.recipient("alice", .remote, ["alice@contoso.com", "alice@contoso.local", "alice.old@contoso.com"])
         try w.recipient("val", .remote, ["val@validated.example"])
         world = w
     }
@@ -119,6 +119,9 @@ import Testing
         #expect(answer(.aliases, "alice+news@contoso.local") == "alice+news@contoso.com")
         #expect(answer(.transport, "alice@contoso.local") == "smtp:[10.0.0.5]")
         #expect(answer(.recipientAccess, "alice@contoso.local") == "DUNNO")
+        // In a domain the other system serves: not rewritten.
+        #expect(answer(.aliases, "alice.old@contoso.com") == nil)
+        #expect(answer(.transport, "alice.old@contoso.com") == "smtp:[10.0.0.5]")
     }
 
     @Test("transport: a mailbox → the delivery transport; forwarded → smtp: with the connector's next hop, or smtp: alone for DNS")

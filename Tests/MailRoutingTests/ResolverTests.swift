@@ -253,7 +253,7 @@ struct ResolverRowTests {
         expectDecision(
             w.resolve("todave@contoso.local"),
             Expected(
-                .forward, row: 3, domainType: .authoritative, recipient: "todave", primary: "todave@contoso.local", target: "dave@contoso.com",
+                .forward, row: 3, domainType: .authoritative, recipient: "todave", primary: "todave@contoso.local", target: "dave.old@contoso.com",
                 nexthop: "[10.0.0.5]", connector: "Other system"))
         expectDecision(
             w.resolve("tobob@contoso.local"),
@@ -294,7 +294,7 @@ struct ResolverRowTests {
                 reply: "550 5.4.0 <carol@contoso.com>: no route to destination", status: "5.4.0"))
     }
 
-    @Test("row 4: a remote recipient found by an address in a domain only we serve → forwarded as its primary, by its route")
+    @Test("row 4: a remote recipient found by an address in an authoritative domain → forwarded as its primary, by its route")
     func row4BySecondary() throws {
         var w = try Self.world()
         // The KB 321721 recipe's policy gives everyone an internal secondary, remote recipients too.
@@ -316,7 +316,14 @@ struct ResolverRowTests {
         expectDecision(
             w.resolve("DAVE@contoso.com"),
             Expected(.forward, row: 4, domainType: .shared, recipient: "dave", primary: "dave@contoso.com", nexthop: "[10.0.0.5]", connector: "Other system"))
-        #expect(w.resolve("dave@contoso.local", explain: true).steps.contains("a remote recipient: it lives on the other system; forward as its primary dave@contoso.com and route contoso.com"))
+        #expect(
+            w.resolve("dave@contoso.local", explain: true).steps.contains(
+                "a remote recipient: it lives on the other system, which does not serve contoso.local; forward as its primary dave@contoso.com and route contoso.com"))
+        // An address in a domain the other system serves goes on as it is.
+        try w.recipient("erin", .remote, ["erin@contoso.com", "erin.old@contoso.com"])
+        expectDecision(
+            w.resolve("erin.old@contoso.com"),
+            Expected(.forward, row: 4, domainType: .shared, recipient: "erin", primary: "erin@contoso.com", nexthop: "[10.0.0.5]", connector: "Other system"))
     }
 
     @Test("row 5: unknown in an authoritative or shared domain with the unresolved host set → forward there")
