@@ -63,6 +63,11 @@ package struct SmartHost: Hashable, Sendable, CustomStringConvertible {
             guard isLiteral else { throw fail("an IP address must be written in brackets, [\(hostPart)]") }
             host = ip
         } else {
+            // No top-level domain is all digits (RFC 3696 §2): such a "name" is a mistyped IPv4
+            // address ([10.0.0], [999.0.0.1], [10.0.0.05]) that Postfix could only fail to resolve.
+            if let last = hostPart.split(separator: ".").last, last.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
+                throw fail("not a valid IPv4 address, and a host name's last label is never all digits")
+            }
             do {
                 host = try DomainName(parsing: String(hostPart)).name
             } catch {

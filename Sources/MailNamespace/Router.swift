@@ -88,8 +88,15 @@ extension Namespace {
     @discardableResult
     package func updateDomain(_ name: DomainName, _ change: (inout AcceptedDomain) -> Void) throws -> AcceptedDomain {
         try directory.transaction(writing: true) { tx in
+            let before = try tx.domains().first { $0.name == name }
             let domain = try tx.updateDomain(name, change)
-            try Self.revalidatePolicies(tx, because: "domain \(name) cannot become \(domain.type.rawValue)")
+            // Name what changed: the type, or the subdomains it no longer covers.
+            let refusal =
+                before.map { $0.type != domain.type } ?? true
+                ? "domain \(name) cannot become \(domain.type.rawValue)"
+                : before?.includesSubdomains == true && !domain.includesSubdomains
+                    ? "domain \(name) cannot stop including its subdomains" : "domain \(name) cannot change so"
+            try Self.revalidatePolicies(tx, because: refusal)
             return domain
         }
     }

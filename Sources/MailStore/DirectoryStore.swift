@@ -218,6 +218,10 @@ package final class DirectoryStore: Sendable {
     // MARK: - Opening and migrating
 
     private static func open(path: String) throws -> Connection {
+        // SQLite would open these as a private temporary database: everything written is lost.
+        guard !path.isEmpty, path != ":memory:" else {
+            throw StoreError.cannotOpen(path: path.isEmpty ? "''" : path, reason: "a database file is needed (nothing written to a temporary database is kept)")
+        }
         try createIfMissing(path: path)
         let db: Connection
         do {
@@ -230,11 +234,11 @@ package final class DirectoryStore: Sendable {
         // Look before changing anything: a foreign or too-new file must be left exactly as it was.
         let version: Int
         let objectCount: Int
+        let ourTables: Int
         do {
             // One statement, one snapshot: read apart, another process's first migration could
             // commit in between and make a new file look like a foreign database.
-            (version, objectCount) = try db.cached("SELECT user_version, (SELECT count(*) FROM sqlite_schema) FROM pragma_user_version")
-                .first { ($0.int(0), $0.int(1)) } ?? (0, 0)
+            (version, objectCount, ourTables) = try db.cached(Self.selectIdentity).first { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
         } catch let error as SQLiteError {
             if error.primaryCode == SQLiteError.notADatabase {
                 throw StoreError.notADatabase(path: path, reason: "not a SQLite database")
@@ -246,6 +250,10 @@ package final class DirectoryStore: Sendable {
         }
         if version == 0 && objectCount > 0 {
             throw StoreError.notADatabase(path: path, reason: "a SQLite database, but not a MailNamespace directory (it has tables and no schema version)")
+        }
+        // Another program's file may number its schema too: ours has had these tables since v0001.
+        if version > 0 && ourTables < Self.firstTables.count {
+            throw StoreError.notADatabase(path: path, reason: "a SQLite database with schema version \(version), but not a MailNamespace directory")
         }
 
         do {
@@ -261,6 +269,15 @@ package final class DirectoryStore: Sendable {
         }
         return db
     }
+
+    /// Tables every MailNamespace directory has had since migration v0001.
+    private static let firstTables = ["accepted_domain", "recipient_policy", "recipient", "proxy_address", "connector"]
+    /// The schema version, how many objects the schema has, and how many of `firstTables`.
+    private static let selectIdentity = """
+        SELECT user_version, (SELECT count(*) FROM sqlite_schema),
+               (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (\(firstTables.map { "'\($0)'" }.joined(separator: ", "))))
+        FROM pragma_user_version
+        """
 
     /// Switches the file to WAL (persistent once set). The switch needs an exclusive lock and
     /// SQLite reports busy at once rather than waiting, so when several processes open a new
@@ -284,7 +301,6 @@ package final class DirectoryStore: Sendable {
     /// Creates a missing database file readable by owner and group only; SQLite gives its
     /// -wal and -shm files the same mode.
     private static func createIfMissing(path: String) throws {
-        guard path != ":memory:", !path.isEmpty else { return }
         let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o640)
         if fd >= 0 {
             close(fd)

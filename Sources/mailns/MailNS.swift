@@ -46,21 +46,28 @@ struct MailNS: ParsableCommand {
         }
     }
 
-    /// `--db PATH` is global: it may stand before the subcommand (`mailns --db x init`).
-    /// Every leaf command declares it (StoreOptions), so it is moved behind the subcommand
-    /// path, ahead of any `--` terminator, where ArgumentParser looks for it.
+    /// `--db PATH` is global: it may stand anywhere along the subcommand path (`mailns --db x
+    /// init`, `mailns domain --db x list`). Every leaf command declares it (StoreOptions), so
+    /// it is moved behind the path, ahead of any `--` terminator, where ArgumentParser looks.
     static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
         var rest = arguments
         var moved: [String] = []
+        var command: any ParsableCommand.Type = MailNS.self
         var index = 0
-        while index < rest.count, rest[index].hasPrefix("-"), rest[index] != "--" {
-            if rest[index] == "--db", index + 1 < rest.count {
+        while index < rest.count, rest[index] != "--" {
+            let token = rest[index]
+            if token == "--db", index + 1 < rest.count {
                 moved += rest[index...index + 1]
                 rest.removeSubrange(index...index + 1)
-            } else if rest[index].hasPrefix("--db=") {
+            } else if token.hasPrefix("--db=") {
                 moved.append(rest.remove(at: index))
-            } else {
+            } else if let subcommand = command.configuration.subcommands.first(where: { $0._commandName == token }) {
+                command = subcommand
                 index += 1
+            } else if token.hasPrefix("-") {
+                index += 1
+            } else {
+                break  // the leaf command's own arguments begin
             }
         }
         let insertAt = rest.firstIndex(of: "--") ?? rest.endIndex

@@ -163,4 +163,17 @@ struct HistoryJSON: Encodable {
         batch = entry.batchID
         at = entry.at
     }
+
+    private enum CodingKeys: String, CodingKey { case action, address, actor, actorName, batch, at }
+
+    /// Every key present, `actorName` null for a manual change, as in our other JSON.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(action, forKey: .action)
+        try c.encode(address, forKey: .address)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(actorName, forKey: .actorName)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(at, forKey: .at)
+    }
 }

@@ -77,6 +77,12 @@ import Testing
         ("[10.0.0.5]:65536", "port must be a number from 1 to 65535"),
         ("[10.0.0.5]:", "port must be a number from 1 to 65535"),
         ("relay_1.example.net", "character '_'"),
+        // Mistyped IPv4 addresses, which would otherwise pass as host names.
+        ("[10.0.0]", "not a valid IPv4 address"),
+        ("[999.0.0.1]", "not a valid IPv4 address"),
+        ("[10.0.0.05]", "not a valid IPv4 address"),
+        ("010.0.0.5", "not a valid IPv4 address"),
+        ("[10.0.0.5.]", "not a valid IPv4 address"),
         ("relay..example.net", "empty label"),
         ("-relay.example.net", "starts or ends with a hyphen"),
         ("[relay..example.net]", "empty label"),

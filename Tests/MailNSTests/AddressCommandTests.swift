@@ -160,6 +160,8 @@ struct AddressCommandTests {
                 "removed smtp:second@contoso.com",
             ])
         #expect(history.allSatisfy { $0["actor"] as? String == "manual" })
+        // Every key present: a manual change has no actor name, and says so with null.
+        #expect(history.allSatisfy { $0.keys.contains("actorName") && $0["actorName"] is NSNull })
         #expect(history.allSatisfy { ($0["batch"] as? String)?.isEmpty == false && ($0["at"] as? String)?.isEmpty == false })
         // One command, one batch: the demotion and the addition that caused it share theirs.
         #expect(history[1]["batch"] as? String == history[2]["batch"] as? String)

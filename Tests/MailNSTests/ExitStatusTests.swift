@@ -175,6 +175,29 @@ struct ExitStatusTests {
         #expect(try sandbox.files() == filesBefore)
     }
 
+    @Test(
+        "another program's SQLite file that numbers its schema (user_version 3) exits 78 and is left untouched",
+        .enabled(if: MailNSRunner.hasSQLite3, "needs /usr/bin/sqlite3"))
+    func foreignSQLiteDatabaseWithASchemaVersionExits78() async throws {
+        let create = try await sandbox.sqlite3("app.sqlite", "CREATE TABLE recipient (x); PRAGMA user_version = 3;")
+        try #require(create.status == 0, "\(create)")
+        let filesBefore = try sandbox.files()
+        let bytesBefore = try sandbox.contents("app.sqlite")
+        for command in [["init"], ["domain", "list"]] {
+            let result = try await sandbox.raw(["--db", "app.sqlite"] + command)
+            expectOneLineError(result, status: 78, mentioning: ["app.sqlite", "not a MailNamespace directory"])
+        }
+        #expect(try sandbox.contents("app.sqlite") == bytesBefore)
+        #expect(try sandbox.files() == filesBefore)
+    }
+
+    @Test("an empty --db or :memory: is refused at once with 78: nothing written there would be kept", arguments: ["", ":memory:"])
+    func temporaryDatabaseNamesExit78(name: String) async throws {
+        let result = try await sandbox.raw(["--db", name, "domain", "add", "contoso.com", "--type", "authoritative"])
+        expectOneLineError(result, status: 78, mentioning: ["a database file is needed"])
+        #expect(try sandbox.files().isEmpty)
+    }
+
     // MARK: 75 busy
 
     // The time limits below only guard against a lock holder that never lets go: each process

@@ -50,6 +50,13 @@ struct InitTests {
         #expect(inEquals.stdout.contains("contoso.com"), "\(inEquals)")
         let inAfter = try await sandbox.raw(["--db", "after.sqlite", "domain", "list", "--json"])
         #expect(!inAfter.stdout.contains("contoso.com"), "\(inAfter)")
+        // Between a command group and its subcommand too.
+        let between = try await sandbox.raw(["domain", "--db", "equals.sqlite", "list", "--json"])
+        #expect(between.status == 0, "\(between)")
+        #expect(between.stdout.contains("contoso.com"), "\(between)")
+        let betweenEquals = try await sandbox.raw(["recipient", "--db=equals.sqlite", "add", "ann", "--no-policy"])
+        #expect(betweenEquals.status == 0, "\(betweenEquals)")
+        #expect(!sandbox.exists("mailns.sqlite"))
     }
 
     @Test("$MAILNS_DB names the database when --db is absent")

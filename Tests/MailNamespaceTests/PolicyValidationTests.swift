@@ -124,6 +124,19 @@ import Testing
         try other.namespace.addDomain(AcceptedDomain(name: try DomainName(parsing: "eu.contoso.com"), type: .relay))
     }
 
+    /// Regression (review): turning subdomains off was refused as "cannot become shared",
+    /// naming a type change nobody asked for.
+    @Test func theRefusalNamesWhatChanged() throws {
+        let other = try TestDirectory()
+        try other.addDomain("contoso.com", .shared, includesSubdomains: true)
+        try other.namespace.addPolicy(name: "EU", priority: 1, filter: "(company=EU)", templates: templates("SMTP:%m@eu.contoso.com"))
+        let contoso = try DomainName(parsing: "contoso.com")
+        let subdomains = try other.expectRefusedWithoutWriting { try other.namespace.updateDomain(contoso) { $0.includesSubdomains = false } }
+        #expect(subdomains?.hasPrefix("domain contoso.com cannot stop including its subdomains: policy EU") == true, "message: \(subdomains ?? "none")")
+        let type = try other.expectRefusedWithoutWriting { try other.namespace.updateDomain(contoso) { $0.type = .relay } }
+        #expect(type?.hasPrefix("domain contoso.com cannot become relay: policy EU") == true, "message: \(type ?? "none")")
+    }
+
     @Test func aDomainIsFreeToRemoveOnceThePolicyNoLongerUsesIt() throws {
         try namespace.setPolicyTemplates(name: "Shared", templates("SMTP:%g.%s@contoso.com"))
         try namespace.setPolicyTemplates(name: RecipientPolicy.defaultPolicyName, templates("SMTP:%m@contoso.com"))
