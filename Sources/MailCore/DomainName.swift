@@ -81,6 +81,12 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
             }
             labelLength += 1
             guard labelLength <= maximumLabelLength else { return nil }
+            // An A-label is checked on the general path.
+            if labelLength == 4, byte == UInt8(ascii: "-"), bytes[bytes.count - 2] == UInt8(ascii: "-"),
+                bytes[bytes.count - 4...bytes.count - 3] == [UInt8(ascii: "x"), UInt8(ascii: "n")]
+            {
+                return nil
+            }
             previous = byte
         }
         if bytes.last == UInt8(ascii: ".") {
@@ -109,6 +115,7 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
         if label.utf8.allSatisfy({ $0 < 0x80 }) {
             let lower = label.lowercased()
             try checkLDH(lower, fail: fail)
+            if lower.hasPrefix("xn--") { try checkALabel(lower, fail: fail) }
             return lower
         }
         // Internationalised label: map to its A-label.
@@ -123,6 +130,16 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
             throw fail("label '\(label)' is longer than \(maximumLabelLength) octets as an A-label")
         }
         return aLabel
+    }
+
+    /// An `xn--` label must be the A-label of a U-label we would accept, exactly as we would
+    /// write it: otherwise one visible name could be stored twice, or a name nobody can type.
+    private static func checkALabel(_ label: String, fail: (String) -> AddressError) throws(AddressError) {
+        let refusal = fail("label '\(label)' is not a valid IDNA A-label")
+        guard let scalars = Punycode.decode(label.dropFirst(4)), scalars.contains(where: { !$0.isASCII }) else { throw refusal }
+        var uLabel = ""
+        uLabel.unicodeScalars.append(contentsOf: scalars)
+        guard (try? normalizedLabel(Substring(uLabel), fail: fail)) == label else { throw refusal }
     }
 
     private static func checkLDH(_ label: String, fail: (String) -> AddressError) throws(AddressError) {

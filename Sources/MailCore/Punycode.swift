@@ -1,6 +1,7 @@
 /// RFC 3492 Punycode, the encoding under IDNA A-labels (`xn--…`).
 ///
-/// Only encoding is needed: we store domains as A-labels and never show U-labels.
+/// We store domains as A-labels and never show U-labels; decoding is only for checking that
+/// an A-label typed as such is one.
 enum Punycode {
     private static let base: UInt32 = 36
     private static let tMin: UInt32 = 1
@@ -54,6 +55,62 @@ enum Punycode {
             n += 1
         }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The code points `text` (without the `xn--` prefix) encodes, or nil when it is not
+    /// Punycode (a bad digit, a truncated number, arithmetic overflow, not a scalar value).
+    static func decode(_ text: Substring) -> [Unicode.Scalar]? {
+        let bytes = Array(text.utf8)
+        var output: [UInt32] = []
+        var position = 0
+        if let delimiter = bytes.lastIndex(of: UInt8(ascii: "-")) {
+            for byte in bytes[..<delimiter] {
+                guard byte < 0x80 else { return nil }
+                output.append(UInt32(byte))
+            }
+            position = delimiter + 1
+        }
+        var n = initialN
+        var i: UInt32 = 0
+        var bias = initialBias
+        while position < bytes.count {
+            let oldI = i
+            var weight: UInt32 = 1
+            var k = base
+            while true {
+                guard position < bytes.count, let d = value(of: bytes[position]) else { return nil }
+                position += 1
+                let (step, overflow1) = d.multipliedReportingOverflow(by: weight)
+                let (sum, overflow2) = i.addingReportingOverflow(step)
+                if overflow1 || overflow2 { return nil }
+                i = sum
+                let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                if d < t { break }
+                let (next, overflow3) = weight.multipliedReportingOverflow(by: base - t)
+                if overflow3 { return nil }
+                weight = next
+                k += base
+            }
+            let count = UInt32(output.count + 1)
+            bias = adapt(delta: i - oldI, points: count, isFirst: oldI == 0)
+            let (code, overflow) = n.addingReportingOverflow(i / count)
+            if overflow || Unicode.Scalar(code) == nil { return nil }
+            n = code
+            i %= count
+            output.insert(n, at: Int(i))
+            i += 1
+        }
+        return output.compactMap(Unicode.Scalar.init)
+    }
+
+    /// A Punycode digit's value: a–z (either case) 0–25, 0–9 26–35.
+    private static func value(of byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(byte - UInt8(ascii: "a"))
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(byte - UInt8(ascii: "A"))
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0")) + 26
+        default: nil
+        }
     }
 
     private static func digit(_ d: UInt32) -> UInt8 {

@@ -75,6 +75,26 @@ private let domain255 = [label63, label63, label63, label63].joined(separator: "
     func encodesInternationalisedLabelAsPunycodeALabel(uLabel: String, aLabel: String) throws {
         #expect(try DomainName(parsing: uLabel).name == aLabel)
         #expect(try DomainName(parsing: "mail.\(uLabel).example").name == "mail.\(aLabel).example")
+        // Typed as an A-label, in any case, it is the same name: the decoder reads it back.
+        #expect(try DomainName(parsing: "mail.\(aLabel.uppercased()).example").name == "mail.\(aLabel).example")
+        #expect(Punycode.decode(aLabel.dropFirst(4)).map { String(String.UnicodeScalarView($0)) } == uLabel.lowercased())
+    }
+
+    /// `xn--` labels that are no A-label of a name we would accept: one visible name could
+    /// otherwise be stored twice, or a name stored that nobody can type.
+    @Test(arguments: [
+        "xn--zz.com",  // does not decode
+        "xn--.com",  // nothing to decode
+        "xn--abc-.com",  // decodes to ASCII only: not an internationalised label
+        "xn--bcher-kva9.com",  // a digit too many
+        "mail.xn--99999999999999.com",  // overflows
+        "xn--Bcher-kva-.com",  // trailing hyphen
+        "xn--bcher-2pa.com",  // bÜcher: decodes to an upper-case letter, never an A-label we write
+        "xn--mu-vub.com",  // "mu" + U+0308: not NFC
+    ])
+    func refusesALabelsThatDoNotDecodeToAnAcceptedName(input: String) {
+        let error = #expect(throws: AddressError.self) { try DomainName(parsing: input) }
+        #expect(error?.reason.contains("not a valid IDNA A-label") == true || error?.reason.contains("hyphen") == true, "\(error?.reason ?? "none")")
     }
 
     /// (input, a fragment the reason must contain)
