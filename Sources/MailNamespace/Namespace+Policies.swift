@@ -38,6 +38,19 @@ extension Namespace {
         return try directory.setPolicyTemplates(name: name, templates)
     }
 
+    /// Changes a policy's filter and/or enabled state. The result is validated as `addPolicy`
+    /// validates a new policy (filter and templates), in the same transaction as the change,
+    /// so a refusal leaves the policy as it was and no domain can change in between. Existing
+    /// recipients follow on the next `applyPolicies`.
+    @discardableResult
+    package func setPolicy(name: String, filter: String?, isEnabled: Bool?) throws -> RecipientPolicy {
+        try directory.transaction(writing: true) { tx in
+            let updated = try tx.updatePolicy(named: name, filter: filter, isEnabled: isEnabled)
+            try Self.validate(name: updated.name, filter: updated.filter, templates: updated.templates, domains: try tx.domains())
+            return updated
+        }
+    }
+
     /// Adds an accepted domain unless it would leave a policy template generating addresses in
     /// a domain templates may not use (a relay domain taking over a covered subdomain).
     package func addDomain(_ domain: AcceptedDomain) throws {
