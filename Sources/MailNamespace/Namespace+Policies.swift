@@ -88,7 +88,7 @@ extension Namespace {
     package func preview(policy name: String) throws -> [(alias: String, primary: EmailAddress?)] {
         try directory.transaction(writing: false) { tx in
             let policies = try tx.policies()
-            guard let stored = policies.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            guard let stored = policies.first(where: { RecipientPolicy.sameName($0.name, name) }) else {
                 throw StoreError.notFound("no recipient policy named \(name)")
             }
             let set = try PolicySet(policies)
@@ -100,7 +100,7 @@ extension Namespace {
                 guard let last = page.last else { break }
                 after = last.recipient.alias
                 for record in page {
-                    guard let winner = set.winner(for: record.recipient), winner.name == stored.name else { continue }
+                    guard let winner = set.winner(for: record.recipient), RecipientPolicy.sameName(winner.name, stored.name) else { continue }
                     let primary = winner.templates.first(where: \.isPrimary)?.template.render(for: record.recipient, transliterator: transliterator)
                     result.append((record.recipient.alias, primary))
                 }

@@ -136,4 +136,30 @@ struct PolicyApplyCommandTests {
         #expect(try await addresses("jdoe1") == ["SMTP:jdoe1@contoso.local"])
         #expect(try await addresses("jdoe2") == ["SMTP:John.Doe@contoso.com", "smtp:jdoe2@contoso.local"])
     }
+
+    /// Review item 2: the store keeps `Ärzte` and `ärzte` apart (NOCASE folds ASCII only), so
+    /// preview and apply --policy must too.
+    @Test("policy preview and apply --policy act on the one policy named, not one differing only in non-ASCII case")
+    func namesDifferingOnlyInNonASCIICase() async throws {
+        try await sandbox.ok("recipient", "add", "p1", "--surname", "One")
+        try await sandbox.ok("recipient", "add", "p2", "--surname", "Two")
+        try await sandbox.ok("policy", "add", "Ärzte", "--priority", "1", "--filter", "(sn=One)", "--template", "SMTP:a.%m@contoso.com")
+        try await sandbox.ok("policy", "add", "ärzte", "--priority", "1", "--filter", "(sn=Two)", "--template", "SMTP:b.%m@contoso.com")
+        let preview = try await sandbox.array("policy", "preview", "ärzte", "--json")
+        #expect(preview.map { $0["alias"] as? String } == ["p2"])
+        #expect(preview.first?["primary"] as? String == "SMTP:b.p2@contoso.com")
+        #expect(try await sandbox.array("policy", "preview", "ÄRZTE", "--json").map { $0["alias"] as? String } == ["p1"])
+
+        // Stamped by Shared when added; Ärzte's apply must leave p1 so.
+        let p1Before = try await addresses("p1")
+        let p2Before = try await addresses("p2")
+        let dry = try await sandbox.object("policy", "apply", "--policy", "ärzte", "--dry-run", "--json")
+        #expect((dry["plans"] as? [[String: Any]])?.map { $0["alias"] as? String } == ["p2"])
+        try await sandbox.ok("policy", "apply", "--policy", "ärzte")
+        #expect(try await addresses("p1") == p1Before)
+        let p2After = try await addresses("p2")
+        #expect(p2After.first == "SMTP:b.p2@contoso.com")
+        #expect(Set(p2After.dropFirst()) == Set(p2Before.map { "smtp:" + $0.dropFirst(5) }))
+    }
 }
+

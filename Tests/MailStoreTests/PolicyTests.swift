@@ -122,5 +122,24 @@ import MailCore
         let missing = try expectRefusedWithoutWriting(store) { _ = try update("Ghost", isEnabled: false) }
         #expect(missing?.description == "no recipient policy named Ghost")
     }
+
+    /// The store and `RecipientPolicy.sameName` agree on which names are one policy's: a name
+    /// is taken exactly when `sameName` says so, and found by exactly those spellings.
+    @Test(arguments: [
+        ("Ärzte", "ärzte"), ("Ärzte", "ÄRZTE"), ("Shared", "SHARED"), ("\u{C4}rzte", "A\u{308}rzte"), ("Straße", "STRASSE"),
+        ("K", "\u{212A}"),
+    ])
+    func theStoreTakesANameExactlyWhenSameNameSaysItIsTaken(_ first: String, _ second: String) throws {
+        try store.addPolicy(name: first, priority: nil, filter: "(company=A)", templates: [])
+        let same = RecipientPolicy.sameName(first, second)
+        #expect(try store.policy(named: second)?.name == (same ? first : nil))
+        if same {
+            try expectRefusedWithoutWriting(store) { try store.addPolicy(name: second, priority: nil, filter: "(company=B)", templates: []) }
+        } else {
+            try store.addPolicy(name: second, priority: nil, filter: "(company=B)", templates: [])
+            #expect(try store.policy(named: second)?.filter == "(company=B)")
+            #expect(try store.policy(named: first)?.filter == "(company=A)")
+        }
+    }
 }
 
