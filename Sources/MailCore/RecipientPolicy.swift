@@ -49,6 +49,20 @@ package struct RecipientPolicy: Sendable, Equatable {
         self.isDefault = isDefault
         self.templates = templates
     }
+
+    /// Whether two policy names name the same policy, by the store's rule (the name column's
+    /// `COLLATE NOCASE`): ASCII letters match in either case, every other byte must be equal.
+    /// Every comparison of policy names in Swift goes through here. Swift's own would disagree
+    /// with the store: `lowercased()` folds `Ä` to `ä`, so `Ärzte` and `ärzte`, two policies
+    /// to SQLite, were one to `preview` and `apply --policy`; `==` equates the NFC and NFD
+    /// spellings of a name, which SQLite also keeps as two.
+    package static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { asciiLowercased($0) == asciiLowercased($1) }
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+    }
 }
 
 /// Server-wide settings (spec §1).

@@ -38,6 +38,19 @@ extension Namespace {
         return try directory.setPolicyTemplates(name: name, templates)
     }
 
+    /// Changes a policy's filter and/or enabled state. The result is validated as `addPolicy`
+    /// validates a new policy (filter and templates), in the same transaction as the change,
+    /// so a refusal leaves the policy as it was and no domain can change in between. Existing
+    /// recipients follow on the next `applyPolicies`.
+    @discardableResult
+    package func setPolicy(name: String, filter: String?, isEnabled: Bool?) throws -> RecipientPolicy {
+        try directory.transaction(writing: true) { tx in
+            let updated = try tx.updatePolicy(named: name, filter: filter, isEnabled: isEnabled)
+            try Self.validate(name: updated.name, filter: updated.filter, templates: updated.templates, domains: try tx.domains())
+            return updated
+        }
+    }
+
     /// Adds an accepted domain unless it would leave a policy template generating addresses in
     /// a domain templates may not use (a relay domain taking over a covered subdomain).
     package func addDomain(_ domain: AcceptedDomain) throws {
@@ -75,7 +88,7 @@ extension Namespace {
     package func preview(policy name: String) throws -> [(alias: String, primary: EmailAddress?)] {
         try directory.transaction(writing: false) { tx in
             let policies = try tx.policies()
-            guard let stored = policies.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            guard let stored = policies.first(where: { RecipientPolicy.sameName($0.name, name) }) else {
                 throw StoreError.notFound("no recipient policy named \(name)")
             }
             let set = try PolicySet(policies)
@@ -87,7 +100,7 @@ extension Namespace {
                 guard let last = page.last else { break }
                 after = last.recipient.alias
                 for record in page {
-                    guard let winner = set.winner(for: record.recipient), winner.name == stored.name else { continue }
+                    guard let winner = set.winner(for: record.recipient), RecipientPolicy.sameName(winner.name, stored.name) else { continue }
                     let primary = winner.templates.first(where: \.isPrimary)?.template.render(for: record.recipient, transliterator: transliterator)
                     result.append((record.recipient.alias, primary))
                 }

@@ -52,7 +52,7 @@ extension Namespace {
         _ options: ApplyOptions, progress: (Int, Int) -> Void = { _, _ in }, onPlan: ((StampPlan) -> Void)? = nil
     ) throws -> ApplyReport {
         let policies = try directory.policies()
-        if let only = options.policy, !policies.contains(where: { $0.name.lowercased() == only.lowercased() }) {
+        if let only = options.policy, !policies.contains(where: { RecipientPolicy.sameName($0.name, only) }) {
             throw StoreError.notFound("no recipient policy named \(only)")
         }
         var report = ApplyReport(batchID: DirectoryStore.makeBatchID(), dryRun: options.dryRun)
@@ -76,7 +76,7 @@ extension Namespace {
                 for record in page {
                     report.recipients += 1
                     guard let winner = pass.winner(for: record.recipient) else { continue }
-                    if let only = options.policy, winner.name.lowercased() != only.lowercased() { continue }
+                    if let only = options.policy, !RecipientPolicy.sameName(winner.name, only) { continue }
                     let plan = try pass.plan(record, under: winner, tx) { key in
                         claimedByDryRun[ClaimTable.hash("", key)].map { dryRunOwners[Int($0)] }
                     }

@@ -67,7 +67,7 @@ package struct Stamper {
     ) rethrows -> StampPlan {
         var plan = StampPlan(alias: recipient.alias, policy: policy.name)
         var learnt: [(key: String, next: Int)] = []
-        plan.changesStampingPolicy = recipient.stampedByPolicy != policy.name
+        plan.changesStampingPolicy = !(recipient.stampedByPolicy.map { RecipientPolicy.sameName($0, policy.name) } ?? false)
 
         // An SMTP address it owns is never a collision (reruns stay idempotent). A recipient
         // has a handful, so a scan beats hashing lower-cased copies.

@@ -8,6 +8,7 @@ extension DirectoryStore {
     private static let insertTemplate = "INSERT INTO address_template (policy_id, position, type, template, is_primary) VALUES (?, ?, ?, ?, ?)"
     private static let deleteTemplates = "DELETE FROM address_template WHERE policy_id = ?"
     private static let deletePolicy = "DELETE FROM recipient_policy WHERE id = ?"
+    private static let updatePolicy = "UPDATE recipient_policy SET filter = ?, enabled = ? WHERE id = ?"
     // Priorities are UNIQUE and SQLite checks that row by row during an UPDATE, so
     // renumbering first moves every priority out of the way (past any real one), then sets
     // the new ones.
@@ -93,6 +94,24 @@ extension DirectoryStore {
             try Self.insertTemplates(db, templates, policyID: stored.id)
             return try Self.requirePolicy(db, named: name).policy
         }
+    }
+
+    /// Changes a policy's filter (when given) and enabled state (when given); nil leaves that
+    /// field as it is. The Default Policy keeps its filter and stays enabled: it is what every
+    /// recipient falls back to (the schema's trigger says so too; this says it by name first).
+    static func updatePolicy(_ db: Connection, named name: String, filter: String?, isEnabled: Bool?) throws -> RecipientPolicy {
+        let stored = try requirePolicy(db, named: name)
+        if stored.policy.isDefault {
+            if filter != nil {
+                throw StoreError.refused("the Default Policy's filter cannot be changed: it matches every recipient")
+            }
+            if isEnabled == false {
+                throw StoreError.refused("the Default Policy cannot be disabled: it is what every recipient falls back to")
+            }
+        }
+        if let filter { try checkFilter(filter, policy: stored.policy.name) }
+        try db.cached(updatePolicy).bind(filter ?? stored.policy.filter, isEnabled ?? stored.policy.isEnabled, stored.id).run()
+        return try requirePolicy(db, named: name).policy
     }
 
     /// Removes a policy; the ones below move up. The Default Policy cannot be removed.

@@ -119,6 +119,13 @@ package struct DirectoryTransaction {
     package func policies() throws -> [RecipientPolicy] { try DirectoryStore.storedPolicies(db).map(\.policy) }
     package func domains() throws -> [AcceptedDomain] { try DirectoryStore.allDomains(db) }
 
+    /// Changes a policy's filter and enabled state (the rules of
+    /// `DirectoryStore.updatePolicy`); the caller validates the result in this transaction.
+    package func updatePolicy(named name: String, filter: String?, isEnabled: Bool?) throws -> RecipientPolicy {
+        precondition(isWriting, "updatePolicy in a read transaction")
+        return try DirectoryStore.updatePolicy(db, named: name, filter: filter, isEnabled: isEnabled)
+    }
+
     /// Adds an accepted domain (the rules of `DirectoryStore.addDomain`).
     package func addDomain(_ domain: AcceptedDomain) throws {
         precondition(isWriting, "addDomain in a read transaction")

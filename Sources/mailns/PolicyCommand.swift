@@ -6,7 +6,7 @@ import MailStore
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "Recipient policies: which recipients get which addresses.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, SetPriority.self, SetTemplates.self, Apply.self, Preview.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, SetPriority.self, SetTemplates.self, Set.self, Apply.self, Preview.self])
 
     static func printPolicy(_ policy: RecipientPolicy) {
         Output.printFields([
@@ -43,7 +43,9 @@ struct PolicyCommand: ParsableCommand {
             let policies = try store.open().policies()
             if output.json { return try Output.printJSON(policies.map(PolicyJSON.init)) }
             for p in policies {
-                print("\(p.priority)\t\(p.name)\t\(p.filter)\t\(p.templates.map(\.description).joined(separator: " "))")
+                print(
+                    "\(p.priority)\t\(p.name)\t\(p.filter)\t\(p.templates.map(\.description).joined(separator: " "))"
+                        + (p.isEnabled ? "" : "\tdisabled"))
             }
         }
     }
@@ -96,6 +98,24 @@ struct PolicyCommand: ParsableCommand {
             let parsed = try templates.map { try PolicyTemplate(parsing: $0) }
             let policy = try store.namespace().setPolicyTemplates(name: name, parsed)
             print("policy \(policy.name) templates: " + (policy.templates.isEmpty ? "none" : policy.templates.map(\.description).joined(separator: " ")))
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a policy's filter or switch it on or off (the Default Policy's neither).")
+        @OptionGroup var store: StoreOptions
+        @Argument var name: String
+        @Option(help: "A new RFC 4515 LDAP filter, checked as policy add checks it.") var filter: String?
+        @Option(help: "on, or off: a disabled policy wins no recipient; they fall to the next policy that matches.") var enabled: Switch?
+
+        func validate() throws {
+            if filter == nil && enabled == nil { throw ValidationError("give --filter FILTER or --enabled on|off (or both)") }
+        }
+
+        func run() throws {
+            let policy = try store.namespace().setPolicy(name: name, filter: filter, isEnabled: enabled?.isOn)
+            print("policy \(policy.name): filter \(policy.filter), enabled \(policy.isEnabled ? "on" : "off")")
         }
     }
 }

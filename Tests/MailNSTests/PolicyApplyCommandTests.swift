@@ -101,4 +101,65 @@ struct PolicyApplyCommandTests {
         expectOneLineError(template, status: 65, mentioning: ["fabrikam.com", "not an accepted domain"])
         #expect(try await sandbox.snapshot() == before)
     }
+
+    @Test("a disabled policy wins nobody: apply gives the next policy's addresses; enabled again, they follow back, nothing removed")
+    func disableAndEnableAPolicy() async throws {
+        try await sandbox.ok("policy", "apply")
+        #expect(try await addresses("jdoe1") == ["SMTP:John.Doe@contoso.com", "smtp:jdoe1@contoso.local"])
+
+        try await sandbox.ok("policy", "set", "Shared", "--enabled", "off")
+        #expect(try await sandbox.array("policy", "preview", "Shared", "--json").isEmpty)
+        #expect(try await sandbox.array("policy", "preview", "Default Policy", "--json").map { $0["alias"] as? String } == ["jdoe1", "jdoe2"])
+        let off = try await sandbox.ok("policy", "apply")
+        #expect(off.stdout.contains("2 changes"), "\(off)")
+        #expect(try await addresses("jdoe1") == ["SMTP:jdoe1@contoso.local", "smtp:John.Doe@contoso.com"])
+        #expect(try await addresses("jdoe2") == ["SMTP:jdoe2@contoso.local", "smtp:John.Doe2@contoso.com"])
+        #expect(try await sandbox.object("recipient", "show", "jdoe1", "--json")["stampedByPolicy"] as? String == "Default Policy")
+
+        try await sandbox.ok("policy", "set", "Shared", "--enabled", "on")
+        #expect(try await sandbox.array("policy", "preview", "Shared", "--json").map { $0["alias"] as? String } == ["jdoe1", "jdoe2"])
+        let on = try await sandbox.ok("policy", "apply")
+        #expect(on.stdout.contains("2 changes"), "\(on)")
+        #expect(try await addresses("jdoe1") == ["SMTP:John.Doe@contoso.com", "smtp:jdoe1@contoso.local"])
+        #expect(try await addresses("jdoe2") == ["SMTP:John.Doe2@contoso.com", "smtp:jdoe2@contoso.local"])
+        #expect(try await sandbox.object("recipient", "show", "jdoe1", "--json")["stampedByPolicy"] as? String == "Shared")
+        let history = try await sandbox.array("recipient", "history", "jdoe1", "--json")
+        #expect(!history.contains { $0["action"] as? String == "removed" })
+        #expect(history.suffix(2).map { $0["action"] as? String } == ["demoted", "promoted"])
+    }
+
+    @Test("a changed filter decides who the policy wins from the next apply on")
+    func changedFilter() async throws {
+        try await sandbox.ok("policy", "set", "Shared", "--filter", "(mailNickname=jdoe2)")
+        #expect(try await sandbox.array("policy", "preview", "Shared", "--json").map { $0["alias"] as? String } == ["jdoe2"])
+        try await sandbox.ok("policy", "apply")
+        #expect(try await addresses("jdoe1") == ["SMTP:jdoe1@contoso.local"])
+        #expect(try await addresses("jdoe2") == ["SMTP:John.Doe@contoso.com", "smtp:jdoe2@contoso.local"])
+    }
+
+    /// Review item 2: the store keeps `Ärzte` and `ärzte` apart (NOCASE folds ASCII only), so
+    /// preview and apply --policy must too.
+    @Test("policy preview and apply --policy act on the one policy named, not one differing only in non-ASCII case")
+    func namesDifferingOnlyInNonASCIICase() async throws {
+        try await sandbox.ok("recipient", "add", "p1", "--surname", "One")
+        try await sandbox.ok("recipient", "add", "p2", "--surname", "Two")
+        try await sandbox.ok("policy", "add", "Ärzte", "--priority", "1", "--filter", "(sn=One)", "--template", "SMTP:a.%m@contoso.com")
+        try await sandbox.ok("policy", "add", "ärzte", "--priority", "1", "--filter", "(sn=Two)", "--template", "SMTP:b.%m@contoso.com")
+        let preview = try await sandbox.array("policy", "preview", "ärzte", "--json")
+        #expect(preview.map { $0["alias"] as? String } == ["p2"])
+        #expect(preview.first?["primary"] as? String == "SMTP:b.p2@contoso.com")
+        #expect(try await sandbox.array("policy", "preview", "ÄRZTE", "--json").map { $0["alias"] as? String } == ["p1"])
+
+        // Stamped by Shared when added; Ärzte's apply must leave p1 so.
+        let p1Before = try await addresses("p1")
+        let p2Before = try await addresses("p2")
+        let dry = try await sandbox.object("policy", "apply", "--policy", "ärzte", "--dry-run", "--json")
+        #expect((dry["plans"] as? [[String: Any]])?.map { $0["alias"] as? String } == ["p2"])
+        try await sandbox.ok("policy", "apply", "--policy", "ärzte")
+        #expect(try await addresses("p1") == p1Before)
+        let p2After = try await addresses("p2")
+        #expect(p2After.first == "SMTP:b.p2@contoso.com")
+        #expect(Set(p2After.dropFirst()) == Set(p2Before.map { "smtp:" + $0.dropFirst(5) }))
+    }
 }
+

@@ -193,4 +193,77 @@ struct PolicyCommandTests {
         expectOneLineError(result, status: 65, mentioning: ["Default Policy"])
         #expect(try await sandbox.snapshot() == before)
     }
+
+    // MARK: - policy set
+
+    @Test("policy set changes the filter and switches a policy off and on; list and show say which")
+    func setFilterAndEnabled() async throws {
+        try await accept("a.example")
+        try await sandbox.ok("policy", "add", "A", "--filter", "(company=A)", "--template", "SMTP:%m@a.example")
+        let off = try await sandbox.ok("policy", "set", "a", "--enabled", "off")
+        #expect(off.stdout == "policy A: filter (company=A), enabled off\n")
+        let shown = try await sandbox.object("policy", "show", "A", "--json")
+        #expect(shown["enabled"] as? Bool == false)
+        #expect(shown["filter"] as? String == "(company=A)")
+        let enabledLine = try await sandbox.ok("policy", "show", "A").stdout.split(separator: "\n").first { $0.hasPrefix("enabled:") }
+        #expect(enabledLine?.split(separator: " ").last == "no")
+        let listed = try await sandbox.ok("policy", "list").stdout
+        #expect(listed == "1\tA\t(company=A)\tSMTP:%m@a.example\tdisabled\n2\tDefault Policy\t(mailNickname=*)\t\n", "\(listed)")
+        #expect(try await sandbox.array("policy", "list", "--json").map { $0["enabled"] as? Bool } == [false, true])
+
+        try await sandbox.ok("policy", "set", "A", "--filter", "(&(company=A)(department=Sales))")
+        let refiltered = try await sandbox.object("policy", "show", "A", "--json")
+        #expect(refiltered["filter"] as? String == "(&(company=A)(department=Sales))")
+        #expect(refiltered["enabled"] as? Bool == false, "a filter change leaves the policy off")
+        #expect(refiltered["priority"] as? Int == 1)
+        #expect(refiltered["templates"] as? [String] == ["SMTP:%m@a.example"])
+
+        try await sandbox.ok("policy", "set", "A", "--enabled", "on", "--filter", "(company=B)")
+        let on = try await sandbox.object("policy", "show", "A", "--json")
+        #expect(on["enabled"] as? Bool == true)
+        #expect(on["filter"] as? String == "(company=B)")
+        #expect(try await sandbox.ok("policy", "list").stdout.hasPrefix("1\tA\t(company=B)\tSMTP:%m@a.example\n"))
+    }
+
+    @Test("policy set without --filter or --enabled is a usage error (64) and changes nothing")
+    func setNeedsAnOption() async throws {
+        try await sandbox.ok("policy", "add", "A", "--filter", "(company=A)")
+        let before = try await sandbox.snapshot()
+        let result = try await sandbox.run("policy", "set", "A")
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.contains("--filter"), "\(result)")
+        #expect(try await sandbox.run("policy", "set", "A", "--enabled", "maybe").status == 64)
+        #expect(try await sandbox.snapshot() == before)
+    }
+
+    @Test(
+        "policy set refuses a filter policy add refuses (65, naming the policy and the reason) and changes nothing",
+        arguments: [
+            ("(company=A", ["policy A", "column"]),
+            ("(proxyAddresses=*)", ["policy A", "proxyAddresses"]),
+            ("(&(company=A)(mail=a@b))", ["policy A", "mail", "column"]),
+            ("(nosuchattribute=1)", ["policy A", "nosuchattribute"]),
+        ])
+    func setRefusesABadFilter(_ filter: String, _ fragments: [String]) async throws {
+        try await sandbox.ok("policy", "add", "A", "--filter", "(company=A)")
+        let before = try await sandbox.snapshot()
+        // --enabled off too: a refused set changes neither field.
+        expectOneLineError(try await sandbox.run("policy", "set", "A", "--filter", filter, "--enabled", "off"), status: 65, mentioning: fragments)
+        #expect(try await sandbox.snapshot() == before)
+    }
+
+    @Test("policy set refuses to change the Default Policy's filter or disable it (65) and changes nothing; an unknown policy is 65")
+    func setRefusesTheDefaultPolicy() async throws {
+        try await sandbox.ok("policy", "add", "A", "--filter", "(company=A)")
+        let before = try await sandbox.snapshot()
+        expectOneLineError(
+            try await sandbox.run("policy", "set", "Default Policy", "--filter", "(company=A)"), status: 65,
+            mentioning: ["Default Policy", "filter cannot be changed"])
+        expectOneLineError(
+            try await sandbox.run("policy", "set", "default policy", "--enabled", "off"), status: 65,
+            mentioning: ["Default Policy", "cannot be disabled"])
+        expectOneLineError(try await sandbox.run("policy", "set", "Ghost", "--enabled", "off"), status: 65, mentioning: ["Ghost"])
+        #expect(try await sandbox.snapshot() == before)
+    }
 }
+

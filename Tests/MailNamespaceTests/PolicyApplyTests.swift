@@ -465,4 +465,57 @@ import Testing
         #expect(try dir.snapshot() == before)
         #expect(throws: StoreError.self) { try namespace.preview(policy: "Marketing") }
     }
+
+    // MARK: - Policy names as the store compares them (review item 2)
+
+    /// Two policies whose names differ only in non-ASCII case (or in normalisation), which the
+    /// store keeps apart, and a recipient each.
+    private func setUpLookalikeNames(_ first: String, _ second: String) throws {
+        try dir.addDomain("contoso.com", .shared)
+        try dir.addUnstamped(person("p1", nil, "One"), person("p2", nil, "Two"))
+        try namespace.addPolicy(name: first, priority: nil, filter: "(sn=One)", templates: templates("SMTP:a.%m@contoso.com"))
+        try namespace.addPolicy(name: second, priority: nil, filter: "(sn=Two)", templates: templates("SMTP:b.%m@contoso.com"))
+    }
+
+    static let lookalikes = [("Ärzte", "ärzte"), ("\u{C4}rzte", "A\u{308}rzte")]
+
+    @Test(arguments: lookalikes)
+    func previewShowsOnlyThePolicyNamedThoughAnotherDiffersOnlyInNonASCIICase(_ first: String, _ second: String) throws {
+        try setUpLookalikeNames(first, second)
+        #expect(try namespace.preview(policy: first).map(\.alias) == ["p1"])
+        #expect(try namespace.preview(policy: second).map(\.alias) == ["p2"])
+        // ASCII letters still match in any case, as `policy show` finds them.
+        let asciiUppercased = String(decoding: first.utf8.map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
+        #expect(try namespace.preview(policy: asciiUppercased).map(\.alias) == ["p1"])
+    }
+
+    @Test(arguments: lookalikes)
+    func applyingOnePolicyLeavesTheOneWhoseNameDiffersOnlyInNonASCIICase(_ first: String, _ second: String) throws {
+        try setUpLookalikeNames(first, second)
+        let dry = try namespace.applyPolicies(ApplyOptions(dryRun: true, policy: second))
+        #expect(dry.plans.map(\.alias) == ["p2"])
+        let report = try namespace.applyPolicies(ApplyOptions(policy: second))
+        #expect(report.changed == 1)
+        #expect(try dir.addresses(of: "p1") == [])
+        #expect(try dir.addresses(of: "p2") == ["SMTP:b.p2@contoso.com"])
+        #expect(try dir.directory.recipient(alias: "p2")?.stampedByPolicy?.unicodeScalars.elementsEqual(second.unicodeScalars) == true)
+    }
+
+    /// A recipient moving between two policies whose names Swift's `==` equates (NFC and NFD)
+    /// is recorded as stamped by the one that won.
+    @Test func theStampingPolicyFollowsBetweenNamesSwiftWouldEquate() throws {
+        let nfc = "\u{C4}rzte", nfd = "A\u{308}rzte"
+        try dir.addDomain("contoso.com", .shared)
+        try dir.addUnstamped(person("p1", nil, "One"))
+        try namespace.addPolicy(name: nfc, priority: nil, filter: "(sn=One)", templates: templates("SMTP:%m@contoso.com"))
+        try namespace.addPolicy(name: nfd, priority: nil, filter: "(sn=One)", templates: templates("SMTP:%m@contoso.com"))
+        _ = try namespace.applyPolicies(ApplyOptions())
+        #expect(try dir.directory.recipient(alias: "p1")?.stampedByPolicy?.unicodeScalars.elementsEqual(nfc.unicodeScalars) == true)
+
+        try dir.directory.setPolicyPriority(name: nfd, to: 1)
+        let report = try namespace.applyPolicies(ApplyOptions())
+        #expect(try dir.directory.recipient(alias: "p1")?.stampedByPolicy?.unicodeScalars.elementsEqual(nfd.unicodeScalars) == true)
+        #expect(report.changed == 0, "the addresses were already right")
+    }
 }
+

@@ -1,6 +1,6 @@
 import MailCore
 import MailNamespace
-import MailStore
+@testable import MailStore
 import Testing
 
 /// A policy that cannot work is refused when it is saved, and the refusal leaves the
@@ -58,6 +58,51 @@ import Testing
             try dir.directory.policy(named: "Shared")?.templates.map(\.description) == [
                 "SMTP:%g.%s@contoso.com", "smtp:%m@contoso.local",
             ])
+    }
+
+    // MARK: - Changing a policy's filter or enabled state
+
+    @Test(arguments: badPolicies.filter { $0.filter != "(mailNickname=*)" })
+    func aBadFilterIsRefusedWhenAPolicysFilterChanges(_ bad: BadPolicy) throws {
+        let message = try dir.expectRefusedWithoutWriting { try namespace.setPolicy(name: "Shared", filter: bad.filter, isEnabled: false) }
+        #expect(message?.contains("policy Shared") == true, "message: \(message ?? "none")")
+        #expect(message?.contains(bad.says) == true, "message: \(message ?? "none")")
+        let kept = try dir.directory.policy(named: "Shared")
+        #expect(kept?.filter == "(mailNickname=*)")
+        #expect(kept?.isEnabled == true, "the enabled change of a refused set is rolled back with it")
+    }
+
+    @Test func aFilterWithAnUnknownAttributeIsRefusedNamingItsPosition() throws {
+        let message = try dir.expectRefusedWithoutWriting { try namespace.setPolicy(name: "Shared", filter: "(&(company=A)(mail=x))", isEnabled: nil) }
+        #expect(message?.contains("mail") == true, "message: \(message ?? "none")")
+        #expect(message?.contains("column") == true, "message: \(message ?? "none")")
+    }
+
+    /// The whole policy is checked as saved, templates included, in the change's transaction.
+    @Test func aPolicyWhoseTemplatesNoLongerHoldIsRefusedWhenItChanges() throws {
+        try dir.directory.write { db in
+            // As an older binary or sqlite3 by hand could leave it (doctor reports it).
+            try db.cached("INSERT INTO address_template (policy_id, position, type, template, is_primary) SELECT id, 9, 'SMTP', '%m@fabrikam.com', 0 FROM recipient_policy WHERE name = 'Shared'").bind().run()
+        }
+        let message = try dir.expectRefusedWithoutWriting { try namespace.setPolicy(name: "Shared", filter: "(company=Contoso)", isEnabled: nil) }
+        #expect(message?.contains("relay") == true, "message: \(message ?? "none")")
+    }
+
+    @Test func aValidFilterAndEnabledStateAreSaved() throws {
+        let changed = try namespace.setPolicy(name: "shared", filter: "(company=Contoso)", isEnabled: false)
+        #expect(changed.name == "Shared")
+        #expect(changed.priority == 1)
+        #expect(try dir.directory.policy(named: "Shared") == changed)
+        #expect(try namespace.setPolicy(name: "Shared", filter: nil, isEnabled: true).filter == "(company=Contoso)")
+    }
+
+    @Test func theDefaultPolicysFilterAndEnabledStateAreRefusedByName() throws {
+        for (filter, enabled) in [("(company=Contoso)", nil), (nil, false), ("(mailNickname=*)", true)] as [(String?, Bool?)] {
+            let message = try dir.expectRefusedWithoutWriting {
+                try namespace.setPolicy(name: RecipientPolicy.defaultPolicyName, filter: filter, isEnabled: enabled)
+            }
+            #expect(message?.contains("the Default Policy") == true, "message: \(message ?? "none")")
+        }
     }
 
     @Test func theDefaultPolicysTemplatesAreCheckedToo() throws {
