@@ -113,13 +113,28 @@ package struct ImportSummary: Sendable {
     package var stamped = 0
     /// Imported recipients their policy could not give addresses.
     package var policyFailures: [(alias: String, reason: String)] = []
-    /// `--atomic` with a rejection: nothing was written.
+    /// `--atomic` with a rejection (or stopped by an error): nothing was written.
     package var rolledBack = false
     /// Dry runs only.
     package var report: MergeReport?
 
     /// How many rejections the summary keeps; the reject file and `onReject` see every one.
     package static let keptRejections = 1_000
+
+    /// Records the counts cover: those of the committed batches (of every batch in a dry run).
+    package var processed: Int { created + updated + unchanged + rejected }
+}
+
+/// An import that could not go on (a record past the reader's limit, a read error, a busy
+/// or failing database): why, and what it had done by then. In a plain import the batches
+/// committed before the error stay committed and `summary` counts them; an atomic import
+/// rolled everything back, and a dry run wrote nothing anyway.
+package struct ImportStopped: Error {
+    package let error: any Error
+    package let summary: ImportSummary
+
+    /// Whether anything stays in the directory.
+    package var committedAnything: Bool { !summary.dryRun && !summary.atomic && summary.processed > 0 }
 }
 
 extension Namespace {
@@ -142,52 +157,79 @@ extension Namespace {
         // On an error the reading thread is told to stop but not waited for: it may be
         // blocked reading stdin, and it holds the reader until it ends.
         defer { run.prefetcher.stop(waiting: false) }
+        do {
+            try run.all(directory, progress: progress)
+        } catch {
+            // The caller must not say "nothing imported" when batches were committed.
+            var summary = run.summary
+            if summary.atomic {
+                summary.rolledBack = true
+                summary.zeroWrites()
+            }
+            throw ImportStopped(error: error, summary: summary)
+        }
+        // Every batch was taken, so the reading thread has ended or is about to.
+        run.prefetcher.stop(waiting: true)
+        run.summary.unknownAttributes = reader.unknownAttributes
+        if run.summary.rolledBack { run.summary.zeroWrites() }
+        return run.summary
+    }
+}
+
+extension ImportSummary {
+    /// An atomic import that rolled back wrote nothing: only its rejections count.
+    fileprivate mutating func zeroWrites() {
+        created = 0
+        updated = 0
+        unchanged = 0
+        stamped = 0
+    }
+}
+
+private struct RollBack: Error {}
+
+extension ImportRun {
+    /// Every batch of the file, in the transactions `options` asks for.
+    func all(_ directory: DirectoryStore, progress: (Int, Int) -> Void) throws {
         if options.dryRun {
             try directory.transaction(writing: false) { tx in
-                run.loadDisplayNames(tx)
-                while let batch = try run.readBatch() {
-                    try run.process(batch, tx)
-                    progress(run.bytesRead, run.records)
+                loadDisplayNames(tx)
+                while let batch = try readBatch() {
+                    try process(batch, tx)
+                    progress(bytesRead, records)
                 }
             }
         } else if options.atomic {
             do {
                 try directory.transaction(writing: true) { tx in
-                    while let batch = try run.readBatch() {
-                        try run.process(batch, tx)
-                        progress(run.bytesRead, run.records)
+                    while let batch = try readBatch() {
+                        try process(batch, tx)
+                        progress(bytesRead, records)
                     }
-                    if run.summary.rejected > 0 { throw RollBack() }
+                    if summary.rejected > 0 { throw RollBack() }
                 }
             } catch is RollBack {
-                run.summary.rolledBack = true
+                summary.rolledBack = true
             }
         } else {
-            while let batch = try run.readBatch() {
-                let before = run.summary
+            while let batch = try readBatch() {
+                let before = summary
                 do {
-                    try directory.transaction(writing: true) { tx in try run.process(batch, tx) }
+                    try directory.transaction(writing: true) { tx in try process(batch, tx) }
                 } catch {
-                    // The batch rolled back: its counts and claims did not happen.
-                    run.summary = before
+                    // The batch rolled back: its counts, claims and rejections did not happen.
+                    summary = before
+                    pendingRejections.removeAll()
                     throw error
                 }
-                progress(run.bytesRead, run.records)
+                // Reported once committed, so the reject file holds what the counts say.
+                for rejection in pendingRejections { onReject(rejection) }
+                pendingRejections.removeAll()
+                progress(bytesRead, records)
             }
         }
-        // Every batch was taken, so the reading thread has ended or is about to.
-        run.prefetcher.stop(waiting: true)
-        run.summary.unknownAttributes = reader.unknownAttributes
-        if run.summary.rolledBack {
-            run.summary.created = 0
-            run.summary.updated = 0
-            run.summary.stamped = 0
-        }
-        return run.summary
     }
 }
-
-private struct RollBack: Error {}
 
 /// The state of one import: claims of keys and addresses across batches, counts, the report.
 private final class ImportRun {
@@ -213,6 +255,8 @@ private final class ImportRun {
     var pass: StampingPass?
     /// The batch's history lines of new recipients, while `process` runs.
     private var history: DirectoryStore.HistoryRows?
+    /// A plain import's rejections of the batch being written, reported when it commits.
+    var pendingRejections: [ImportRejection] = []
     let prefetcher: BatchPrefetcher
     /// How far into the file the batches handed out so far reach, for progress.
     private(set) var bytesRead = 0
@@ -286,7 +330,7 @@ private final class ImportRun {
         summary.rejected += 1
         let rejection = ImportRejection(line: entry.line, reason: reason, raw: Array(entry.raw))
         if summary.rejections.count < ImportSummary.keptRejections { summary.rejections.append(rejection) }
-        onReject(rejection)
+        if options.dryRun || options.atomic { onReject(rejection) } else { pendingRejections.append(rejection) }
     }
 
     private func importOne(_ prepared: PreparedEntry, _ tx: DirectoryTransaction) throws -> Outcome {
@@ -447,6 +491,9 @@ private struct PreparedBatch {
     var entries: [PreparedEntry]
     /// The reader's position after the batch's last record.
     var bytesRead: Int
+    /// Why the file cannot be read on after this batch: the records before the error are
+    /// imported, then the import stops.
+    var stoppedBy: FormatError?
 }
 
 /// Reads, parses and checks the next batch on a thread of its own while the importing thread
@@ -483,8 +530,9 @@ private final class BatchPrefetcher: @unchecked Sendable {
         defer { condition.unlock() }
         while ready == nil { condition.wait() }
         let result = ready!
-        if case .success(.some) = result {
-            ready = nil
+        if case .success(.some(let batch)) = result {
+            // A batch cut short by an error hands over the error next, and for good.
+            ready = batch.stoppedBy.map { .failure($0) }
             condition.broadcast()
         }
         return try result.get()
@@ -523,22 +571,30 @@ private final class BatchPrefetcher: @unchecked Sendable {
             ready = result
             condition.broadcast()
             condition.unlock()
-            guard case .success(.some) = result else { return }
+            guard case .success(.some(let batch)) = result, batch.stoppedBy == nil else { return }
         }
     }
 
+    /// The next batch; one the reader failed in holds the records before the error, so that
+    /// they are imported as they would have been without it.
     private func read() throws(FormatError) -> PreparedBatch? {
         var entries: [PreparedEntry] = []
         entries.reserveCapacity(min(options.batchSize, ImportOptions.defaultBatchSize))
-        while entries.count < options.batchSize, let entry = try reader.next() {
-            let candidate: Result<Candidate, Refusal> = if let problem = entry.problem {
-                .failure(Refusal(problem))
-            } else {
-                Candidate.make(entry, options, keySlot: keySlot)
+        var stoppedBy: FormatError?
+        do throws(FormatError) {
+            while entries.count < options.batchSize, let entry = try reader.next() {
+                let candidate: Result<Candidate, Refusal> = if let problem = entry.problem {
+                    .failure(Refusal(problem))
+                } else {
+                    Candidate.make(entry, options, keySlot: keySlot)
+                }
+                entries.append(PreparedEntry(entry: entry, candidate: candidate))
             }
-            entries.append(PreparedEntry(entry: entry, candidate: candidate))
+        } catch {
+            if entries.isEmpty { throw error }
+            stoppedBy = error
         }
-        return entries.isEmpty ? nil : PreparedBatch(entries: entries, bytesRead: reader.bytesRead)
+        return entries.isEmpty ? nil : PreparedBatch(entries: entries, bytesRead: reader.bytesRead, stoppedBy: stoppedBy)
     }
 }
 

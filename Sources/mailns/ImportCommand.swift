@@ -63,6 +63,8 @@ struct ImportCommand: ParsableCommand {
         options.batchSize = batchSize
 
         let rejects = try rejectFile.map { try RejectFileWriter(path: $0, reader: reader) }
+        // Whatever stops the import, the rejections found so far reach the file.
+        defer { try? rejects?.close() }
         let progress = Progress(label: dryRun ? "import (dry run)" : "import")
         let quiet = output.json
         let summary: ImportSummary
@@ -76,21 +78,32 @@ struct ImportCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("mailns: \(file) \(rejection.description)\n".utf8))
                 }
             }
-        } catch let error as FormatError {
+        } catch let stopped as ImportStopped {
             progress.finish()
-            throw ImportFileError(file: file, error: error)
+            try rejects?.close()
+            let error = ImportFileError(file: file, stopped: stopped)
+            try printSummary(stopped.summary, stoppedBy: error)
+            throw error
         }
         progress.finish()
         try rejects?.close()
 
+        try printSummary(summary, stoppedBy: nil)
+        if summary.rejected > 0 || !summary.policyFailures.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
+    }
+
+    /// The summary (and a dry run's report) on stdout; for an import that stopped, the counts
+    /// of what it did before (the error itself goes to stderr).
+    private func printSummary(_ summary: ImportSummary, stoppedBy error: ImportFileError?) throws {
         if output.json {
-            try Output.printJSON(ImportSummaryJSON(summary, file: file, rejectFile: summary.rejected > 0 ? rejectFile : nil))
+            try Output.printJSON(
+                ImportSummaryJSON(summary, file: file, rejectFile: summary.rejected > 0 ? rejectFile : nil, error: error?.description))
         } else {
-            if let report = summary.report { Self.printReport(report, summary) }
+            // A stopped dry run's report would cover part of the file: the counts say as much.
+            if error == nil, let report = summary.report { Self.printReport(report, summary) }
             for failure in summary.policyFailures { print("error: \(failure.alias): \(failure.reason)") }
             print(Self.summaryLine(summary, file: file, rejectFile: rejectFile))
         }
-        if summary.rejected > 0 || !summary.policyFailures.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
     }
 
     static func summaryLine(_ s: ImportSummary, file: String, rejectFile: String?) -> String {
@@ -135,11 +148,40 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// A file import cannot read on: which file, where, why.
+/// A file import cannot read, or an import that could not go on: which file, where, why, and
+/// what was imported before ("nothing imported" only when that is so).
 struct ImportFileError: Error, CustomStringConvertible {
     let file: String
-    let error: FormatError
-    var description: String { "\(file): \(error.description); nothing imported" }
+    let reason: String
+    var outcome = "nothing imported"
+    var status = ExitStatus.dataError
+
+    var description: String { "\(file): \(reason); \(outcome)" }
+
+    /// A file that cannot be opened or has an unusable header: nothing was read.
+    init(file: String, error: FormatError) {
+        self.file = file
+        reason = error.description
+    }
+
+    /// An import stopped by `stopped.error`: the batches committed before it stay, and the
+    /// message says how many records they held. The status is the error's own (75 for a busy
+    /// database, 65 for a file that cannot be read on).
+    init(file: String, stopped: ImportStopped) {
+        self.file = file
+        if let known = MailNS.described(stopped.error) {
+            reason = known.message
+            status = known.status
+        } else {
+            reason = String(describing: stopped.error)
+            status = .software
+        }
+        let s = stopped.summary
+        if stopped.committedAnything {
+            outcome = "the first \(s.processed) records were committed (\(s.created) created, \(s.updated) updated, "
+                + "\(s.unchanged) unchanged, \(s.rejected) rejected); nothing after them is imported"
+        }
+    }
 }
 
 /// The reject file: every rejected record in the input's own format, its line and reason
@@ -150,6 +192,7 @@ final class RejectFileWriter {
     private let format: DirectoryFileFormat
     private var buffer: [UInt8] = []
     private let addsColumn: Bool
+    private var closed = false
 
     init(path: String, reader: ImportReader) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil),
@@ -186,7 +229,10 @@ final class RejectFileWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Writes what is buffered and closes the file; idempotent, so every path may call it.
     func close() throws {
+        guard !closed else { return }
+        closed = true
         flush()
         try handle.close()
     }
@@ -255,8 +301,12 @@ struct ImportSummaryJSON: Encodable {
     let policyFailures: [Failure]
     let report: Report?
 
-    init(_ s: ImportSummary, file: String, rejectFile: String?) {
+    /// Why the import stopped before the end of the file, with what it committed; nil when it did not.
+    let error: String?
+
+    init(_ s: ImportSummary, file: String, rejectFile: String?, error: String? = nil) {
         self.file = file
+        self.error = error
         format = s.format.rawValue
         dryRun = s.dryRun
         atomic = s.atomic

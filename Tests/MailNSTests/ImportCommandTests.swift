@@ -172,6 +172,39 @@ struct ImportCommandTests {
         #expect(try await sandbox.snapshot() == before)
     }
 
+    @Test("a file that cannot be read on after committed batches: the error says what was committed, the summary is printed, the reject file is complete")
+    func stoppedAfterCommittedBatches() async throws {
+        // Line 2 is rejected, lines 3–6 are good, then a quote left open on line 7 swallows more
+        // than the reader's 16 MiB: batches of 2 commit lines 2–5, and line 6 comes before the
+        // error in the third.
+        let filler = String(repeating: "y", count: 1023) + "\n"
+        let text = "mailNickname,sn\nbad alias,S\nh1,S\nh2,S\nh3,S\nh4,S\nhx,\"open quote\n" + String(repeating: filler, count: 17 * 1024)
+        try write("big.csv", text)
+        let stopped = "mailns: big.csv: line 7: a record longer than 16 MiB (an unclosed quote?); stopped; "
+        // Each run reads the 16 MiB: a debug build on a loaded machine needs more than 30 s.
+        let result = try await sandbox.run("import", "big.csv", "--batch-size", "2", "--reject-file", "rejects.csv", timeout: 300)
+        #expect(result.status == 65, "\(result)")
+        #expect(result.stderrLines.last == stopped + "the first 5 records were committed (4 created, 0 updated, 0 unchanged, 1 rejected); nothing after them is imported", "\(result)")
+        #expect(result.stdout.contains("imported big.csv: 4 created, 0 updated, 0 unchanged, 1 rejected (written to rejects.csv)"), "\(result)")
+        let rejects = String(decoding: try sandbox.contents("rejects.csv"), as: UTF8.self)
+        #expect(rejects.hasPrefix("mailNickname,sn,mailnsRejectReason\nbad alias,S,\"line 2: invalid alias 'bad alias'"), "\(rejects)")
+        #expect(rejects.split(separator: "\n").count == 2, "\(rejects)")
+        #expect(try await aliases() == ["h1", "h2", "h3", "h4", "owner"])
+
+        // --atomic (--json: the counts and the error on stdout): nothing is imported, and the
+        // message says so; the reject file is still written.
+        let atomic = try await sandbox.raw(
+            ["import", "big.csv", "--atomic", "--json", "--reject-file", "atomic.csv", "--db", sandbox.path("atomic.sqlite")], timeout: 300)
+        #expect(atomic.status == 65)
+        #expect(atomic.stderrLines.last == stopped + "nothing imported", "\(atomic)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(atomic.stdout.utf8)) as? [String: Any], "\(atomic)")
+        #expect(summary["rolledBack"] as? Bool == true && summary["created"] as? Int == 0 && summary["rejected"] as? Int == 1, "\(summary)")
+        #expect((summary["error"] as? String).map { "mailns: " + $0 } == stopped + "nothing imported", "\(summary)")
+        #expect(String(decoding: try sandbox.contents("atomic.csv"), as: UTF8.self).contains("bad alias,S,\"line 2: "))
+        let copy = try await sandbox.raw(["recipient", "list", "--json", "--db", sandbox.path("atomic.sqlite")])
+        #expect((try JSONSerialization.jsonObject(with: Data(copy.stdout.utf8)) as? [Any])?.isEmpty == true, "\(copy)")
+    }
+
     @Test("the reject file holds the rejected records in the file's format; fixed, it imports cleanly")
     func rejectFileReimports() async throws {
         try write("in.csv", Self.header + "\n\"CN=A, Sales\",user,a1,Ann,One,\"One, Ann\",Fabrikam,SMTP:a1@fabrikam.com\n\"CN=B, Sales\",user,b1,Bob,Two,\"Two, Bob\",Fabrikam,SMTP:taken@fabrikam.com;smtp:b@fabrikam.com\n")
