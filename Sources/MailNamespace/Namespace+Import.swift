@@ -608,6 +608,8 @@ private struct Candidate {
     var storedKey: (name: String, value: String)?
     let entry: ImportEntry
     let kindGiven: Bool
+    /// What the record's `mailnsPolicyManaged` says, as far as it counts (nil: nothing).
+    let policyManagedGiven: Bool?
 
     static func make(_ entry: ImportEntry, _ options: ImportOptions, keySlot: Int) -> Result<Candidate, Refusal> {
         guard let alias = entry.value(ImportField.mailNickname) else {
@@ -671,14 +673,18 @@ private struct Candidate {
             }
         }
 
-        var policyManaged = options.policyManaged
+        var policyManagedGiven: Bool?
         if let text = entry.value(ImportField.mailnsPolicyManaged) {
             switch text.lowercased() {
-            case "true", "yes", "1": policyManaged = true
-            case "false", "no", "0": policyManaged = false
+            case "true", "yes", "1": policyManagedGiven = true
+            case "false", "no", "0": policyManagedGiven = false
             default: return .failure(Refusal("mailnsPolicyManaged \(text) is not TRUE or FALSE"))
             }
         }
+        // --no-policy wins over the file, as --kind and --source do: this import makes no one
+        // policy-managed (the file may still turn it off). Export always writes the column.
+        if !options.policyManaged && policyManagedGiven == true { policyManagedGiven = nil }
+        let policyManaged = policyManagedGiven ?? options.policyManaged
         let source = options.source ?? entry.value(ImportField.mailnsSource)
         var recipient = Recipient(
             alias: alias, kind: kind, attributes: attributes, targetAddress: target, isPolicyManaged: policyManaged, source: source)
@@ -690,12 +696,14 @@ private struct Candidate {
         } catch {
             return .failure(Refusal(String(describing: error)))
         }
-        return .success(Candidate(recipient: recipient, addresses: addresses, keyValue: keyValue, storedKey: storedKey, entry: entry, kindGiven: kindGiven))
+        return .success(Candidate(recipient: recipient, addresses: addresses, keyValue: keyValue, storedKey: storedKey, entry: entry, kindGiven: kindGiven,
+            policyManagedGiven: policyManagedGiven))
     }
 
     /// The existing recipient with this record's fields: attributes the record speaks for
     /// replaced (an empty CSV field clears), kind and target when the record gives them, the
-    /// source when given; the policy-managed flag stays unless the record sets it.
+    /// source when given; the policy-managed flag stays unless the record sets it (and
+    /// `--no-policy` lets it only turn the flag off).
     func merged(into old: Recipient, _ options: ImportOptions) -> Result<Recipient, Refusal> {
         var updated = old
         for (offset, attribute) in RecipientAttribute.allCases.enumerated() where entry.speaks(for: ImportField.firstAttribute + offset) {
@@ -708,7 +716,7 @@ private struct Candidate {
             updated.targetAddress = nil  // no longer a contact: nothing to forward to
         }
         if let source = recipient.source { updated.source = source }
-        if entry.value(ImportField.mailnsPolicyManaged) != nil { updated.isPolicyManaged = recipient.isPolicyManaged }
+        if let policyManagedGiven { updated.isPolicyManaged = policyManagedGiven }
         do {
             try DirectoryStore.validate(updated)
         } catch let error as StoreError {

@@ -30,7 +30,7 @@ struct ImportCommand: ParsableCommand {
     var dryRun = false
     @Flag(help: "All or nothing: any rejected record rolls the whole import back.") var atomic = false
     @Option(help: ArgumentHelp("Write rejected records here, with their line and reason.", valueName: "path")) var rejectFile: String?
-    @Flag(help: "New recipients are not managed by recipient policies.") var noPolicy = false
+    @Flag(help: "New recipients are not managed by recipient policies, whatever a mailnsPolicyManaged column says.") var noPolicy = false
     @Option(help: "Records per transaction: a crash keeps whole batches, a re-run finishes the job.") var batchSize = ImportOptions.defaultBatchSize
     @OptionGroup var output: OutputOptions
 

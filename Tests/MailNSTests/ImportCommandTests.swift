@@ -330,6 +330,22 @@ struct ImportCommandTests {
         #expect(try await importing("v2.csv").summary["unchanged"] as? Int == 1)
     }
 
+    @Test("--no-policy wins over a mailnsPolicyManaged column: no recipient becomes policy-managed, none gets policy addresses")
+    func noPolicyWinsOverTheColumn() async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        try await sandbox.ok("recipient", "add", "bea", "--no-policy", "--given", "Bea", "--surname", "Two", "--address", "SMTP:bea@fabrikam.com")
+        try write("p.csv", "mailNickname,givenName,sn,mailnsPolicyManaged\nann,Ann,Lee,TRUE\nbea,Bea,Two,TRUE\n")
+        let (status, summary) = try await importing("p.csv", "--no-policy")
+        #expect(status == 0, "\(summary)")
+        #expect(summary["created"] as? Int == 1 && summary["unchanged"] as? Int == 1 && summary["stamped"] as? Int == 0, "\(summary)")
+        for alias in ["ann", "bea"] {
+            let shown = try await sandbox.object("recipient", "show", alias, "--json")
+            #expect(shown["policyManaged"] as? Bool == false, "\(alias): \(shown)")
+        }
+        #expect(try await addresses("ann") == [])
+        #expect(try await addresses("bea") == ["SMTP:bea@fabrikam.com"])
+    }
+
     @Test("--key objectGUID matches records on the GUID across imports, even when the alias changes")
     func objectGUIDKey() async throws {
         try write("g1.ldf", "dn: CN=Kim\nobjectGUID:: 3q2+7w==\nmailNickname: kim\nproxyAddresses: SMTP:kim@fabrikam.com\n")
