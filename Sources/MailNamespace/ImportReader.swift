@@ -153,6 +153,10 @@ package final class ImportReader {
     /// The slot records are matched on.
     package let keySlot: Int
 
+    /// CSV: how many columns the header has, and which one is a reject file's reason column.
+    package var columnCount: Int { columnSlots.count }
+    package var rejectReasonColumn: Int? { columnSlots.firstIndex(of: ImportField.rejectReason) }
+
     /// Bytes of the file consumed so far and its size when known, for progress.
     package var bytesRead: Int { csv?.bytesRead ?? ldif?.bytesRead ?? 0 }
     package var size: Int? { source.size }

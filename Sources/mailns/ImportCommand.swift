@@ -186,12 +186,15 @@ struct ImportFileError: Error, CustomStringConvertible {
 
 /// The reject file: every rejected record in the input's own format, its line and reason
 /// beside it (CSV: a `mailnsRejectReason` column, which import ignores; LDIF: a comment).
+/// Importing a reject file again writes each record's new reason in place of the old one.
 final class RejectFileWriter {
     private let handle: FileHandle
     private let path: String
     private let format: DirectoryFileFormat
     private var buffer: [UInt8] = []
-    private let addsColumn: Bool
+    /// CSV: the input's reason column (it is a reject file itself), and its column count.
+    private let reasonColumn: Int?
+    private let columnCount: Int
     private var closed = false
 
     init(path: String, reader: ImportReader) throws {
@@ -201,11 +204,11 @@ final class RejectFileWriter {
         self.handle = handle
         self.path = path
         format = reader.format
-        let header = reader.header.map { String(decoding: $0, as: UTF8.self) }
-        addsColumn = !(header?.lowercased().contains("mailnsrejectreason") ?? false)
+        reasonColumn = reader.rejectReasonColumn
+        columnCount = reader.columnCount
         if let headerBytes = reader.header {
             buffer += headerBytes
-            if addsColumn { buffer += Array(",mailnsRejectReason".utf8) }
+            if reasonColumn == nil { buffer += Array(",mailnsRejectReason".utf8) }
             buffer.append(UInt8(ascii: "\n"))
         }
     }
@@ -213,15 +216,41 @@ final class RejectFileWriter {
     func write(_ rejection: ImportRejection) {
         switch format {
         case .csv:
-            buffer += rejection.raw
-            if addsColumn { buffer += Array(("," + CSVWriter.field(rejection.description)).utf8) }
+            let reason = CSVWriter.field(rejection.description)
+            // A record of a reject file gets the new reason in its reason field; one that does
+            // not split into the header's columns (that is its problem) gets it at the end.
+            if let reasonColumn,
+                let replaced = CSVWriter.replacingField(reasonColumn, of: rejection.raw[...], count: columnCount, with: rejection.description)
+            {
+                buffer += replaced
+            } else {
+                buffer += rejection.raw
+                buffer += Array(("," + reason).utf8)
+            }
             buffer.append(UInt8(ascii: "\n"))
         case .ldif:
             buffer += Array("# \(rejection.description.replacingOccurrences(of: "\n", with: " "))\n".utf8)
-            buffer += rejection.raw
+            buffer += Self.withoutReasonComments(rejection.raw[...])
             buffer += Array("\n\n".utf8)
         }
         if buffer.count > 1 << 16 { flush() }
+    }
+
+    /// An LDIF record without the reason comments a reject file wrote before it (`# line N: …`,
+    /// one line each), which the new reason replaces; the operator's own comments stay.
+    static func withoutReasonComments(_ raw: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var rest = raw
+        while isReasonComment(rest), let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+            rest = rest[(newline + 1)...]
+        }
+        return rest
+    }
+
+    private static func isReasonComment(_ text: ArraySlice<UInt8>) -> Bool {
+        let prefix = Array("# line ".utf8)
+        guard text.starts(with: prefix) else { return false }
+        let digits = text.dropFirst(prefix.count).prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        return !digits.isEmpty && text.dropFirst(prefix.count + digits.count).starts(with: Array(": ".utf8))
     }
 
     private func flush() {

@@ -223,6 +223,28 @@ struct ImportCommandTests {
         #expect(bob["displayName"] as? String == "Two, Bob")
     }
 
+    @Test("a reject file imported again gets the new reasons in its own reject file, not the old ones (CSV column, LDIF comment)")
+    func rejectFileOfARejectFile() async throws {
+        try write("in.csv", "mailNickname,displayName,proxyAddresses\nx1,\"Doe, X\",SMTP:bad@@fabrikam.com\n")
+        #expect(try await importing("in.csv", "--reject-file", "r1.csv").status == 65)
+        let r1 = String(decoding: try sandbox.contents("r1.csv"), as: UTF8.self)
+        try write("fixed.csv", r1.replacingOccurrences(of: "SMTP:bad@@fabrikam.com,", with: "SMTP:taken@fabrikam.com,"))
+        #expect(try await importing("fixed.csv", "--reject-file", "r2.csv").status == 65)
+        #expect(
+            String(decoding: try sandbox.contents("r2.csv"), as: UTF8.self)
+                == "mailNickname,displayName,proxyAddresses,mailnsRejectReason\nx1,\"Doe, X\",SMTP:taken@fabrikam.com,line 2: address SMTP:taken@fabrikam.com belongs to recipient owner\n")
+
+        try write("in.ldf", "version: 1\n\n# the operator's note\ndn: CN=x2\nmailNickname: x2\nproxyAddresses: SMTP:bad@@fabrikam.com\n")
+        #expect(try await importing("in.ldf", "--reject-file", "r1.ldf").status == 65)
+        let ldif = String(decoding: try sandbox.contents("r1.ldf"), as: UTF8.self)
+        #expect(ldif.hasPrefix("# line 4: invalid proxy address 'SMTP:bad@@fabrikam.com'"), "\(ldif)")
+        try write("fixed.ldf", ldif.replacingOccurrences(of: "SMTP:bad@@fabrikam.com\n", with: "SMTP:taken@fabrikam.com\n"))
+        #expect(try await importing("fixed.ldf", "--reject-file", "r2.ldf").status == 65)
+        #expect(
+            String(decoding: try sandbox.contents("r2.ldf"), as: UTF8.self)
+                == "# line 3: address SMTP:taken@fabrikam.com belongs to recipient owner\n# the operator's note\ndn: CN=x2\nmailNickname: x2\nproxyAddresses: SMTP:taken@fabrikam.com\n\n")
+    }
+
     @Test("--dry-run writes nothing and reports collisions with the directory, within the file, and policy suffixes")
     func mergeReport() async throws {
         try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
