@@ -50,9 +50,8 @@ struct ImportCommand: ParsableCommand {
         } catch {
             throw ImportFileError(file: file, error: error)
         }
-        if !reader.unknownAttributes.isEmpty && !output.json {
-            FileHandle.standardError.write(Data("mailns: \(file): ignoring unknown columns: \(reader.unknownAttributes.joined(separator: ", "))\n".utf8))
-        }
+        // CSV names its columns in the header; LDIF attributes are known once the records are read.
+        if reader.format == .csv { warnUnknown("columns", reader.unknownAttributes) }
         var options = ImportOptions()
         options.source = source
         options.kind = kind
@@ -88,8 +87,15 @@ struct ImportCommand: ParsableCommand {
         progress.finish()
         try rejects?.close()
 
+        if reader.format == .ldif { warnUnknown("attributes", summary.unknownAttributes) }
         try printSummary(summary, stoppedBy: nil)
         if summary.rejected > 0 || !summary.policyFailures.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
+    }
+
+    /// What the file holds that import ignores, once, on stderr (`--json` lists it in the summary).
+    private func warnUnknown(_ what: String, _ names: [String]) {
+        guard !names.isEmpty && !output.json else { return }
+        FileHandle.standardError.write(Data("mailns: \(file): ignoring unknown \(what): \(names.joined(separator: ", "))\n".utf8))
     }
 
     /// The summary (and a dry run's report) on stdout; for an import that stopped, the counts

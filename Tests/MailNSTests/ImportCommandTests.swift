@@ -160,6 +160,17 @@ struct ImportCommandTests {
         #expect(ldifSummary["unknownColumns"] as? [String] == ["favouriteColour"])
     }
 
+    @Test("unknown LDIF attributes are reported once on stderr, as unknown CSV columns are")
+    func unknownLDIFAttributes() async throws {
+        try write("typo.ldf", "dn: CN=a\nmailNickname: a\ndispalyName: Typo\n\ndn: CN=b\nmailNickname: b\ndispalyName: Again\nshoeSize: 44\n\n")
+        let result = try await sandbox.run("import", "typo.ldf")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderrLines == ["mailns: typo.ldf: ignoring unknown attributes: dispalyName, shoeSize"], "\(result)")
+        #expect(result.stdout.contains("2 created"))
+        let json = try await importing("typo.ldf")
+        #expect(json.summary["unknownColumns"] as? [String] == ["dispalyName", "shoeSize"])
+    }
+
     @Test("--atomic: one rejected record and nothing is imported")
     func atomicRollsBack() async throws {
         let before = try await sandbox.snapshot()
