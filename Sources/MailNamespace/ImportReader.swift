@@ -161,13 +161,23 @@ package final class ImportReader {
     package var bytesRead: Int { csv?.bytesRead ?? ldif?.bytesRead ?? 0 }
     package var size: Int? { source.size }
 
-    /// CSV, unless the first bytes look like LDIF (`dn:`, `version:` or a comment).
+    /// CSV, unless the first line that is not blank looks like LDIF (`dn:`, `version:` or a
+    /// comment). Both readers skip blank lines, and LDIF may well start with one.
     private static func sniff(_ source: ByteSource) throws(FormatError) -> DirectoryFileFormat {
-        let prefix = try source.peek(count: 64)
-        var text = String(decoding: prefix, as: UTF8.self)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let lower = text.lowercased()
-        return lower.hasPrefix("dn:") || lower.hasPrefix("version:") || lower.hasPrefix("#") ? .ldif : .csv
+        var count = 64
+        while true {
+            let prefix = try source.peek(count: count)
+            var bytes = prefix[...]
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+            let line = bytes.drop { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+            // Blank lines filled what was peeked: look further, within reason.
+            if line.count < 8 && prefix.count == count && count < 1 << 16 {
+                count *= 16
+                continue
+            }
+            let lower = String(decoding: line.prefix(8), as: UTF8.self).lowercased()
+            return lower.hasPrefix("dn:") || lower.hasPrefix("version:") || lower.hasPrefix("#") ? .ldif : .csv
+        }
     }
 
     package func next() throws(FormatError) -> ImportEntry? {

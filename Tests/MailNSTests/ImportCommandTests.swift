@@ -160,6 +160,27 @@ struct ImportCommandTests {
         #expect(ldifSummary["unknownColumns"] as? [String] == ["favouriteColour"])
     }
 
+    @Test("the format is guessed from the first line that is not blank: LDIF after blank lines or with a comment first")
+    func guessesPastBlankLines() async throws {
+        let inputs = [
+            ("\ndn: CN=s1\nchangetype: add\nmailNickname: s1\n\n", "ldif", "s1"),
+            ("\r\n\r\n# exported by ldifde\ndn: CN=s2\nmailNickname: s2\n", "ldif", "s2"),
+            (String(repeating: "\n", count: 200) + "version: 1\n\ndn: CN=s3\nmailNickname: s3\n", "ldif", "s3"),
+            ("\n\nmailNickname,sn\ns4,Four\n", "csv", "s4"),
+        ]
+        for (input, format, alias) in inputs {
+            let result = try await sandbox.raw(["import", "-", "--json", "--db", sandbox.database.path], input: input)
+            #expect(result.status == 0, "\(result)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+            #expect(summary["format"] as? String == format, "\(alias)")
+            #expect(summary["created"] as? Int == 1, "\(alias): \(summary)")
+        }
+        // A file whose name says nothing is guessed the same way.
+        try write("s5.txt", "\n\ndn: CN=s5\nmailNickname: s5\n")
+        #expect(try await importing("s5.txt").summary["format"] as? String == "ldif")
+        #expect(try await aliases() == ["owner", "s1", "s2", "s3", "s4", "s5"])
+    }
+
     @Test("unknown LDIF attributes are reported once on stderr, as unknown CSV columns are")
     func unknownLDIFAttributes() async throws {
         try write("typo.ldf", "dn: CN=a\nmailNickname: a\ndispalyName: Typo\n\ndn: CN=b\nmailNickname: b\ndispalyName: Again\nshoeSize: 44\n\n")
