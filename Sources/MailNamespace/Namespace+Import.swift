@@ -26,6 +26,18 @@ package struct ImportOptions: Sendable {
     package init() {}
 
     var keysOnAlias: Bool { key.lowercased() == "mailnickname" }
+
+    /// Why `key` cannot be what records are matched on, or nil. A multi-valued attribute
+    /// (each record holds a list) names no one recipient; `changetype` is the same on every
+    /// record; a reject file's reason column is not the record's own.
+    package static func keyProblem(_ key: String) -> String? {
+        switch key.lowercased() {
+        case "proxyaddresses", "objectclass": "\(key) holds several values per record, so it cannot say which recipient a record is"
+        case "changetype": "changetype says what to do with a record, not which recipient it is"
+        case "mailnsrejectreason": "mailnsRejectReason is a reject file's reason, which import ignores"
+        default: nil
+        }
+    }
 }
 
 /// A record that was not imported: where it starts, why, and its bytes as written.

@@ -40,6 +40,9 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("--source must be 1 to \(DirectoryStore.maximumSourceLength) characters")
         }
         if key.isEmpty || key.count > 64 { throw ValidationError("--key must name an attribute") }
+        if let problem = ImportOptions.keyProblem(key) {
+            throw ValidationError("--key \(key): \(problem); use mailNickname (the default), objectGUID or another single-valued column")
+        }
         if !(1...1_000_000).contains(batchSize) { throw ValidationError("--batch-size must be 1 to 1000000") }
     }
 

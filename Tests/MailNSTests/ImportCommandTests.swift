@@ -414,6 +414,17 @@ struct ImportCommandTests {
         #expect(rejections(other).first?.reason.contains("alias kim belongs to recipient kim, which no earlier import matched on objectGUID 00000000") == true)
     }
 
+    @Test("--key on a multi-valued attribute (or one that names no recipient) is a usage error before anything is read",
+          arguments: [["proxyAddresses", "several values"], ["objectClass", "several values"], ["changeType", "what to do"], ["mailnsRejectReason", "reason"]])
+    func unusableKeys(_ key: [String]) async throws {
+        try write("k.csv", "mailNickname,proxyAddresses,objectClass,changetype,mailnsRejectReason\nk1,SMTP:k1@fabrikam.com,user,add,x\n")
+        let result = try await sandbox.run("import", "k.csv", "--key", key[0])
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stdout.isEmpty, "\(result)")
+        #expect(result.stderr.contains("--key \(key[0]): ") && result.stderr.contains(key[1]), "\(result)")
+        #expect(try await aliases() == ["owner"])
+    }
+
     @Test("export | import into an empty directory gives back every recipient and address", arguments: ["csv", "ldif"])
     func roundTrip(_ format: String) async throws {
         try await sandbox.ok("recipient", "add", "zoe", "--no-policy", "--given", "Zoë", "--surname", "Weiß, Jr.", "--display-name", " \"Zoë\" ", "--address", "SMTP:zoe@fabrikam.com", "--address", "smtp:zw@contoso.com", "--address", "X500:/o=Fabrikam/cn=zoe", "--source", "fabrikam")
