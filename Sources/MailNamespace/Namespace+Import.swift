@@ -418,7 +418,8 @@ private final class ImportRun {
         return outcome
     }
 
-    /// Whether updating `old` to `fields` with `addresses` would write anything (dry runs).
+    /// Whether updating `old` to `fields` with `addresses` would write anything (dry runs), as
+    /// `updateImported` decides it.
     private static func wouldChange(_ old: Recipient, _ fields: Recipient, _ addresses: [ProxyAddress]) -> Bool {
         var compared = fields
         compared.alias = old.alias
@@ -427,7 +428,7 @@ private final class ImportRun {
         if compared != old { return true }
         for address in addresses {
             guard let have = old.addresses.first(where: { $0.type == address.type && $0.key == address.key }) else { return true }
-            if address.isPrimary && !have.isPrimary && !old.isPolicyManaged { return true }
+            if address.isPrimary && !have.isPrimary && !DirectoryTransaction.policyOwnsPrimary(of: fields, type: address.type) { return true }
         }
         return false
     }

@@ -400,6 +400,23 @@ struct ImportCommandTests {
         #expect(try await addresses("bea") == ["SMTP:bea@fabrikam.com"])
     }
 
+    @Test("on update, a policy-managed recipient takes the file's X500/SIP primaries (no policy makes those); its SMTP primary stays the policy's; the dry run predicts it")
+    func nonSMTPPrimariesOfPolicyManagedRecipients() async throws {
+        try await sandbox.ok("recipient", "add", "jdoe", "--address", "SMTP:jdoe@contoso.com", "--address", "X500:/o=Old/cn=jdoe", "--address", "x500:/o=Fabrikam/cn=jdoe")
+        try await sandbox.ok("recipient", "add", "ann", "--address", "SMTP:ann@contoso.com", "--address", "SIP:old-ann@contoso.com")
+        // jdoe's X500 primary is one it holds as a secondary; ann's SIP primary is new.
+        try write("p.csv", "mailNickname,proxyAddresses\njdoe,X500:/o=Fabrikam/cn=jdoe\nann,SIP:ann@fabrikam.com;SMTP:ann2@contoso.com\n")
+        let dry = try await importing("p.csv", "--dry-run")
+        #expect(dry.summary["updated"] as? Int == 2 && dry.summary["unchanged"] as? Int == 0, "\(dry.summary)")
+        let real = try await importing("p.csv")
+        #expect(real.status == 0)
+        #expect(real.summary["updated"] as? Int == 2, "\(real.summary)")
+        #expect(try await addresses("jdoe") == ["SMTP:jdoe@contoso.com", "X500:/o=Fabrikam/cn=jdoe", "x500:/o=Old/cn=jdoe"])
+        #expect(try await addresses("ann") == ["SMTP:ann@contoso.com", "smtp:ann2@contoso.com", "SIP:ann@fabrikam.com", "sip:old-ann@contoso.com"])
+        #expect(try await importing("p.csv", "--dry-run").summary["unchanged"] as? Int == 2)
+        #expect(try await importing("p.csv").summary["unchanged"] as? Int == 2)
+    }
+
     @Test("--key objectGUID matches records on the GUID across imports, even when the alias changes")
     func objectGUIDKey() async throws {
         try write("g1.ldf", "dn: CN=Kim\nobjectGUID:: 3q2+7w==\nmailNickname: kim\nproxyAddresses: SMTP:kim@fabrikam.com\n")
