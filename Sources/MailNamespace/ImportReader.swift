@@ -53,8 +53,6 @@ package enum ImportField {
     static func slot(_ lowercased: String, key: String) -> Int? {
         slots[lowercased] ?? (lowercased == key ? customKey : nil)
     }
-
-    static func isMultiValued(_ slot: Int) -> Bool { slot == proxyAddresses || slot == objectClass }
 }
 
 /// One record of an import file, whatever its format: values by `ImportField` slot.
@@ -204,10 +202,12 @@ package final class ImportReader {
                 return entry
             }
             if text.isEmpty { continue }
-            if ImportField.isMultiValued(slot) {
-                // csvde writes a multi-valued attribute's values separated by semicolons.
-                let parts = text.split(separator: ";").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
-                if slot == ImportField.proxyAddresses { entry.proxyAddresses = parts } else { entry.objectClasses = parts }
+            if slot == ImportField.proxyAddresses {
+                // csvde writes a multi-valued attribute's values separated by semicolons; an
+                // address may hold one itself (EUM:4711;phone-context=…).
+                entry.proxyAddresses = ProxyAddressList.split(text)
+            } else if slot == ImportField.objectClass {
+                entry.objectClasses = text.split(separator: ";").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
             } else if slot == ImportField.objectGUID {
                 entry.values[slot] = Self.csvBinary(text)
             } else {

@@ -14,6 +14,10 @@ extension DirectoryTransaction {
         """
     private static let clearStampedBy = "UPDATE recipient SET stamped_by_policy_id = NULL WHERE id = ?"
     private static let selectDisplayNames = "SELECT alias, display_name, company FROM recipient WHERE display_name IS NOT NULL"
+    private static let selectAddressesHolding = """
+        SELECT r.alias, r.source, a.type, a.address, a.is_primary FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
+        WHERE instr(a.address, ?) > 0 ORDER BY r.alias
+        """
 
     /// The recipient an earlier import matched on key `name` (not the alias) with `value`.
     package func recipient(importKey name: String, value: String) throws -> RecipientRecord? {
@@ -30,6 +34,14 @@ extension DirectoryTransaction {
     /// same company" check (one scan, not one per record).
     package func displayNames() throws -> [(alias: String, displayName: String, company: String?)] {
         try db.cached(Self.selectDisplayNames).map { ($0.text(0), $0.text(1), $0.optionalText(2)) }
+    }
+
+    /// Every proxy address whose value holds `text`, with its recipient's alias and source, in
+    /// alias order (export's check for addresses CSV cannot write: one scan, not one per page).
+    package func addresses(holding text: String) throws -> [(alias: String, source: String?, address: ProxyAddress)] {
+        try db.cached(Self.selectAddressesHolding).bind(text).map {
+            ($0.text(0), $0.optionalText(1), ProxyAddress(storedType: $0.text(2), value: $0.text(3), kind: $0.int64(4) != 0 ? .primary : .secondary))
+        }
     }
 
     /// A buffer for the history lines of new recipients (`createImported`), flushed by the

@@ -445,6 +445,8 @@ struct ImportCommandTests {
     @Test("export | import into an empty directory gives back every recipient and address", arguments: ["csv", "ldif"])
     func roundTrip(_ format: String) async throws {
         try await sandbox.ok("recipient", "add", "zoe", "--no-policy", "--given", "Zoë", "--surname", "Weiß, Jr.", "--display-name", " \"Zoë\" ", "--address", "SMTP:zoe@fabrikam.com", "--address", "smtp:zw@contoso.com", "--address", "X500:/o=Fabrikam/cn=zoe", "--source", "fabrikam")
+        // Addresses holding ';', which CSV also uses between addresses.
+        try await sandbox.ok("recipient", "add", "bob", "--no-policy", "--address", "SMTP:bob@fabrikam.com", "--address", "eum:4711;phone-context=dp.contoso.com", "--address", "SIP:bob@fabrikam.com;maddr=x;user=phone")
         try await sandbox.ok("recipient", "add", "partner", "--kind", "contact", "--target", "p@partner.example", "--no-policy", "--attribute", "extensionAttribute7=a, \"quoted\"; value")
         try await sandbox.ok("recipient", "add", "other", "--kind", "remote", "--address", "SMTP:other@contoso.com", "--no-policy")
         let exported = try await sandbox.ok("export", "--format", format).stdout
@@ -457,6 +459,25 @@ struct ImportCommandTests {
         let original = try await sandbox.ok("recipient", "list", "--json").stdout
         let copied = try await sandbox.raw(["recipient", "list", "--json", "--db", copy]).stdout
         #expect(copied == original)
+        let bob = try await sandbox.raw(["recipient", "show", "bob", "--json", "--db", copy])
+        let bobAddresses = (try JSONSerialization.jsonObject(with: Data(bob.stdout.utf8)) as? [String: Any])?["addresses"] as? [String]
+        #expect(bobAddresses == ["SMTP:bob@fabrikam.com", "EUM:4711;phone-context=dp.contoso.com", "SIP:bob@fabrikam.com;maddr=x;user=phone"], "\(bob)")
+    }
+
+    @Test("CSV export refuses an address CSV cannot say unambiguously (a piece after ';' that reads as an address), naming it; LDIF writes it")
+    func exportRefusesAmbiguousAddresses() async throws {
+        try await sandbox.ok("recipient", "add", "alice", "--no-policy", "--address", "SMTP:alice@contoso.com", "--address", "sip:alice@contoso.com;transport:tls", "--source", "fabrikam")
+        let csv = try await sandbox.run("export")
+        expectOneLineError(csv, status: 65, mentioning: ["recipient alice", "SIP:alice@contoso.com;transport:tls", "'transport:tls'", "--format ldif"])
+        #expect(csv.stdout.isEmpty, "nothing half-written: \(csv)")
+        #expect(try await sandbox.run("export", "--source", "contoso").status == 0, "alice is not exported")
+        let ldif = try await sandbox.ok("export", "--format", "ldif").stdout
+        try write("out.ldf", ldif)
+        let copy = sandbox.path("copy.sqlite")
+        #expect(try await sandbox.raw(["import", "out.ldf", "--db", copy]).status == 0)
+        let alice = try await sandbox.raw(["recipient", "show", "alice", "--json", "--db", copy])
+        #expect(((try JSONSerialization.jsonObject(with: Data(alice.stdout.utf8)) as? [String: Any])?["addresses"] as? [String])
+            == ["SMTP:alice@contoso.com", "SIP:alice@contoso.com;transport:tls"], "\(alice)")
     }
 
     @Test("kill -9 in the middle of a large import, then a re-run: the same directory as an uninterrupted import")
