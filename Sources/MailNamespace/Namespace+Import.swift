@@ -95,6 +95,8 @@ package struct MergeReport: Sendable {
     package var sameDisplayName = Section<Collision>()
     /// Within the file: a key, an address or a display name (same company) a record repeats.
     package var fileSameKey = Section<Collision>()
+    /// Keyed on another attribute than the alias: two new records with the same alias.
+    package var fileSameAlias = Section<Collision>()
     package var fileSameAddress = Section<Collision>()
     package var fileSameDisplayName = Section<Collision>()
     /// New policy-managed recipients and the primary their policy would give them.
@@ -354,6 +356,8 @@ private final class ImportRun {
         }
         let line = UInt32(clamping: entry.line)
         let keyHash = ClaimTable.hash("k", candidate.keyValue)
+        // Keyed on the alias, the key claim covers it; proxy types are upper-case, so "a" is no type.
+        let aliasHash = ClaimTable.hash("a", candidate.recipient.alias)
         if let first = claims[keyHash] {
             summary.report?.fileSameKey.append(.init(line: entry.line, value: candidate.keyValue, with: "line \(first)"))
             return .rejected("\(keyName) \(candidate.keyValue) is also on line \(first); the first record with it is imported")
@@ -372,6 +376,12 @@ private final class ImportRun {
             existing = try tx.recipient(alias: candidate.recipient.alias)
         } else {
             existing = try tx.recipient(importKey: options.key, value: candidate.keyValue)
+            // An earlier record of the file creating a recipient with this alias: named by its
+            // line (a dry run has no row to find, a real run's row is this run's own).
+            if existing == nil, let first = claims[aliasHash] {
+                summary.report?.fileSameAlias.append(.init(line: entry.line, value: candidate.recipient.alias, with: "line \(first)"))
+                return .rejected("alias \(candidate.recipient.alias) is also on line \(first), a new recipient's; the first record with it is imported")
+            }
             if existing == nil, let other = try tx.recipient(alias: candidate.recipient.alias) {
                 summary.report?.sameAlias.append(.init(line: entry.line, value: candidate.recipient.alias, with: other.recipient.alias))
                 return .rejected("alias \(candidate.recipient.alias) belongs to recipient \(other.recipient.alias), which no earlier import matched on \(keyName) \(candidate.keyValue)")
@@ -415,6 +425,8 @@ private final class ImportRun {
         }
         claims[keyHash] = line
         for hash in addressHashes { claims[hash] = line }
+        // Only a new recipient takes the file's alias (an update keeps the recipient's own).
+        if case .created = outcome, !options.keysOnAlias { claims[aliasHash] = line }
         return outcome
     }
 

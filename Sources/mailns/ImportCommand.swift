@@ -143,6 +143,10 @@ struct ImportCommand: ParsableCommand {
         group("  same display name in the same company", report.sameDisplayName) { "\($0.value) = recipient \($0.with)" }
         print("\nWithin the file (the first record is imported, the later ones rejected)")
         group("  same key", report.fileSameKey) { "\($0.value), first on \($0.with)" }
+        // Only found when keyed on another attribute (on the alias it is "same key").
+        if report.fileSameAlias.count > 0 {
+            group("  same alias of new recipients (keyed on another attribute)", report.fileSameAlias) { "\($0.value), first on \($0.with)" }
+        }
         group("  same address", report.fileSameAddress) { "\($0.value), first on \($0.with)" }
         group("  same display name in the same company (both imported)", report.fileSameDisplayName) { "\($0.value), first on \($0.with)" }
         print("\nNew recipients and the primary address their policy gives: \(report.newPrimaries.count), suffixed: \(report.suffixed)")
@@ -303,7 +307,7 @@ struct ImportSummaryJSON: Encodable {
         let policy: String
     }
     struct Report: Encodable {
-        let sameAlias, sameAddress, sameDisplayName, fileSameKey, fileSameAddress, fileSameDisplayName: [Collision]
+        let sameAlias, sameAddress, sameDisplayName, fileSameKey, fileSameAlias, fileSameAddress, fileSameDisplayName: [Collision]
         let newPrimaries: [NewPrimary]
         /// Every finding is counted; each array lists at most `listedPerKind` of them.
         let counts: [String: Int]
@@ -314,12 +318,13 @@ struct ImportSummaryJSON: Encodable {
             sameAddress = r.sameAddress.items.map(Collision.init)
             sameDisplayName = r.sameDisplayName.items.map(Collision.init)
             fileSameKey = r.fileSameKey.items.map(Collision.init)
+            fileSameAlias = r.fileSameAlias.items.map(Collision.init)
             fileSameAddress = r.fileSameAddress.items.map(Collision.init)
             fileSameDisplayName = r.fileSameDisplayName.items.map(Collision.init)
             newPrimaries = r.newPrimaries.items.map { NewPrimary(line: $0.line, alias: $0.alias, primary: $0.primary, suffixed: $0.suffixed, policy: $0.policy) }
             counts = [
                 "sameAlias": r.sameAlias.count, "sameAddress": r.sameAddress.count, "sameDisplayName": r.sameDisplayName.count,
-                "fileSameKey": r.fileSameKey.count, "fileSameAddress": r.fileSameAddress.count,
+                "fileSameKey": r.fileSameKey.count, "fileSameAlias": r.fileSameAlias.count, "fileSameAddress": r.fileSameAddress.count,
                 "fileSameDisplayName": r.fileSameDisplayName.count, "newPrimaries": r.newPrimaries.count,
             ]
             suffixed = r.suffixed

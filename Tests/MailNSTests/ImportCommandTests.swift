@@ -442,6 +442,26 @@ struct ImportCommandTests {
         #expect(try await aliases() == ["owner"])
     }
 
+    @Test("keyed on objectGUID, two new records with one alias: the dry run lists the collision, the real run rejects the later naming the earlier line")
+    func sameAliasWithinTheFileOnAnotherKey() async throws {
+        try write("g.csv", "mailNickname,objectGUID,sn\nk2,X'00112233445566778899aabbccddeeff',Two\nK2,X'ffeeddccbbaa99887766554433221100',Twin\n")
+        let dry = try await importing("g.csv", "--key", "objectGUID", "--dry-run")
+        #expect(dry.status == 65)
+        #expect(dry.summary["created"] as? Int == 1 && dry.summary["rejected"] as? Int == 1, "\(dry.summary)")
+        let report = try #require(dry.summary["report"] as? [String: Any])
+        let collisions = report["fileSameAlias"] as? [[String: Any]] ?? []
+        #expect(collisions.map { $0["line"] as? Int } == [3] && collisions.first?["with"] as? String == "line 2", "\(report)")
+        let text = try await sandbox.run("import", "g.csv", "--key", "objectGUID", "--dry-run")
+        #expect(text.stdout.contains("  same alias of new recipients (keyed on another attribute): 1\n  line 3: K2, first on line 2"), "\(text)")
+
+        let real = try await importing("g.csv", "--key", "objectGUID")
+        #expect(real.status == 65)
+        #expect(real.summary["created"] as? Int == 1)
+        #expect(rejections(real.summary).map(\.line) == [3])
+        #expect(rejections(real.summary).first?.reason == "alias K2 is also on line 2, a new recipient's; the first record with it is imported", "\(real.summary)")
+        #expect(try await sandbox.object("recipient", "show", "k2", "--json")["sn"] as? String == "Two")
+    }
+
     @Test("export | import into an empty directory gives back every recipient and address", arguments: ["csv", "ldif"])
     func roundTrip(_ format: String) async throws {
         try await sandbox.ok("recipient", "add", "zoe", "--no-policy", "--given", "Zoë", "--surname", "Weiß, Jr.", "--display-name", " \"Zoë\" ", "--address", "SMTP:zoe@fabrikam.com", "--address", "smtp:zw@contoso.com", "--address", "X500:/o=Fabrikam/cn=zoe", "--source", "fabrikam")
