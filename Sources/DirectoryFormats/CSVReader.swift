@@ -205,4 +205,42 @@ package enum CSVWriter {
     package static func record(_ fields: [String]) -> String {
         fields.map(field).joined(separator: ",")
     }
+
+    /// `raw`, one record as `CSVReader` read it, with field `index` replaced by `text` and every
+    /// other byte as written; nil unless the record splits into `count` fields (then which one
+    /// is field `index` would be a guess).
+    package static func replacingField(_ index: Int, of raw: ArraySlice<UInt8>, count: Int, with text: String) -> [UInt8]? {
+        let ranges = fieldRanges(raw)
+        guard ranges.count == count, ranges.indices.contains(index) else { return nil }
+        return Array(raw[..<ranges[index].lowerBound]) + Array(field(text).utf8) + raw[ranges[index].upperBound...]
+    }
+
+    /// Where each field of `raw` lies, its quotes included, split as `CSVReader` splits it: a
+    /// field that starts with a quote runs to its closing quote (`""` is a quote inside it).
+    static func fieldRanges(_ raw: ArraySlice<UInt8>) -> [Range<Int>] {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        var ranges: [Range<Int>] = []
+        var start = raw.startIndex
+        var i = start
+        while true {
+            if i < raw.endIndex && raw[i] == quote {
+                i += 1
+                while i < raw.endIndex {
+                    if raw[i] != quote {
+                        i += 1
+                    } else if i + 1 < raw.endIndex && raw[i + 1] == quote {
+                        i += 2
+                    } else {
+                        i += 1
+                        break
+                    }
+                }
+            }
+            while i < raw.endIndex && raw[i] != comma { i += 1 }
+            ranges.append(start..<i)
+            if i == raw.endIndex { return ranges }
+            i += 1
+            start = i
+        }
+    }
 }

@@ -53,8 +53,6 @@ package enum ImportField {
     static func slot(_ lowercased: String, key: String) -> Int? {
         slots[lowercased] ?? (lowercased == key ? customKey : nil)
     }
-
-    static func isMultiValued(_ slot: Int) -> Bool { slot == proxyAddresses || slot == objectClass }
 }
 
 /// One record of an import file, whatever its format: values by `ImportField` slot.
@@ -153,17 +151,31 @@ package final class ImportReader {
     /// The slot records are matched on.
     package let keySlot: Int
 
+    /// CSV: how many columns the header has, and which one is a reject file's reason column.
+    package var columnCount: Int { columnSlots.count }
+    package var rejectReasonColumn: Int? { columnSlots.firstIndex(of: ImportField.rejectReason) }
+
     /// Bytes of the file consumed so far and its size when known, for progress.
     package var bytesRead: Int { csv?.bytesRead ?? ldif?.bytesRead ?? 0 }
     package var size: Int? { source.size }
 
-    /// CSV, unless the first bytes look like LDIF (`dn:`, `version:` or a comment).
+    /// CSV, unless the first line that is not blank looks like LDIF (`dn:`, `version:` or a
+    /// comment). Both readers skip blank lines, and LDIF may well start with one.
     private static func sniff(_ source: ByteSource) throws(FormatError) -> DirectoryFileFormat {
-        let prefix = try source.peek(count: 64)
-        var text = String(decoding: prefix, as: UTF8.self)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let lower = text.lowercased()
-        return lower.hasPrefix("dn:") || lower.hasPrefix("version:") || lower.hasPrefix("#") ? .ldif : .csv
+        var count = 64
+        while true {
+            let prefix = try source.peek(count: count)
+            var bytes = prefix[...]
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+            let line = bytes.drop { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+            // Blank lines filled what was peeked: look further, within reason.
+            if line.count < 8 && prefix.count == count && count < 1 << 16 {
+                count *= 16
+                continue
+            }
+            let lower = String(decoding: line.prefix(8), as: UTF8.self).lowercased()
+            return lower.hasPrefix("dn:") || lower.hasPrefix("version:") || lower.hasPrefix("#") ? .ldif : .csv
+        }
     }
 
     package func next() throws(FormatError) -> ImportEntry? {
@@ -190,10 +202,12 @@ package final class ImportReader {
                 return entry
             }
             if text.isEmpty { continue }
-            if ImportField.isMultiValued(slot) {
-                // csvde writes a multi-valued attribute's values separated by semicolons.
-                let parts = text.split(separator: ";").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
-                if slot == ImportField.proxyAddresses { entry.proxyAddresses = parts } else { entry.objectClasses = parts }
+            if slot == ImportField.proxyAddresses {
+                // csvde writes a multi-valued attribute's values separated by semicolons; an
+                // address may hold one itself (EUM:4711;phone-context=…).
+                entry.proxyAddresses = ProxyAddressList.split(text)
+            } else if slot == ImportField.objectClass {
+                entry.objectClasses = text.split(separator: ";").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
             } else if slot == ImportField.objectGUID {
                 entry.values[slot] = Self.csvBinary(text)
             } else {

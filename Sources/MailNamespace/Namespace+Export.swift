@@ -11,11 +11,15 @@ extension Namespace {
     /// Writes the directory's recipients (those of `source` when given) in `format`, in alias
     /// order, a page at a time from one snapshot, so that `export | import` into an empty
     /// directory gives back every recipient and address. Returns how many were written.
+    /// CSV that could not say an address unambiguously is refused before anything is written.
     @discardableResult
     package func export(format: DirectoryFileFormat, source: String? = nil, write: (String) -> Void) throws -> Int {
-        if format == .csv { write(CSVWriter.record(Self.exportColumns) + "\n") }
         var count = 0
         try directory.transaction(writing: false) { tx in
+            if format == .csv {
+                try Self.checkCSVAddresses(tx, source: source)
+                write(CSVWriter.record(Self.exportColumns) + "\n")
+            }
             var after: String?
             while true {
                 let page = try tx.recipients(after: after, limit: 10_000, policyManagedOnly: false)
@@ -34,6 +38,20 @@ extension Namespace {
             }
         }
         return count
+    }
+
+    /// CSV joins a recipient's addresses with `;`, and import takes a piece after a `;` that
+    /// starts with a type prefix for an address of its own (`ProxyAddressList`). An address
+    /// with such a piece (`sip:a@contoso.com;transport:tls`) would read back as two, so it is
+    /// refused, naming recipient and address: a file that imports differently is worse than none.
+    private static func checkCSVAddresses(_ tx: DirectoryTransaction, source: String?) throws {
+        for (alias, recipientSource, address) in try tx.addresses(holding: ";") {
+            if let source, recipientSource?.lowercased() != source.lowercased() { continue }
+            guard let piece = ProxyAddressList.ambiguousPiece(of: address.description) else { continue }
+            throw StoreError.refused(
+                "recipient \(alias): the address \(address) cannot be written to CSV: import would read its part '\(piece)' "
+                    + "after a ';' as an address of its own; export it with --format ldif, which keeps every address whole")
+        }
     }
 
     private static func distinguishedName(_ r: Recipient) -> String {

@@ -26,6 +26,18 @@ package struct ImportOptions: Sendable {
     package init() {}
 
     var keysOnAlias: Bool { key.lowercased() == "mailnickname" }
+
+    /// Why `key` cannot be what records are matched on, or nil. A multi-valued attribute
+    /// (each record holds a list) names no one recipient; `changetype` is the same on every
+    /// record; a reject file's reason column is not the record's own.
+    package static func keyProblem(_ key: String) -> String? {
+        switch key.lowercased() {
+        case "proxyaddresses", "objectclass": "\(key) holds several values per record, so it cannot say which recipient a record is"
+        case "changetype": "changetype says what to do with a record, not which recipient it is"
+        case "mailnsrejectreason": "mailnsRejectReason is a reject file's reason, which import ignores"
+        default: nil
+        }
+    }
 }
 
 /// A record that was not imported: where it starts, why, and its bytes as written.
@@ -83,6 +95,8 @@ package struct MergeReport: Sendable {
     package var sameDisplayName = Section<Collision>()
     /// Within the file: a key, an address or a display name (same company) a record repeats.
     package var fileSameKey = Section<Collision>()
+    /// Keyed on another attribute than the alias: two new records with the same alias.
+    package var fileSameAlias = Section<Collision>()
     package var fileSameAddress = Section<Collision>()
     package var fileSameDisplayName = Section<Collision>()
     /// New policy-managed recipients and the primary their policy would give them.
@@ -113,13 +127,28 @@ package struct ImportSummary: Sendable {
     package var stamped = 0
     /// Imported recipients their policy could not give addresses.
     package var policyFailures: [(alias: String, reason: String)] = []
-    /// `--atomic` with a rejection: nothing was written.
+    /// `--atomic` with a rejection (or stopped by an error): nothing was written.
     package var rolledBack = false
     /// Dry runs only.
     package var report: MergeReport?
 
     /// How many rejections the summary keeps; the reject file and `onReject` see every one.
     package static let keptRejections = 1_000
+
+    /// Records the counts cover: those of the committed batches (of every batch in a dry run).
+    package var processed: Int { created + updated + unchanged + rejected }
+}
+
+/// An import that could not go on (a record past the reader's limit, a read error, a busy
+/// or failing database): why, and what it had done by then. In a plain import the batches
+/// committed before the error stay committed and `summary` counts them; an atomic import
+/// rolled everything back, and a dry run wrote nothing anyway.
+package struct ImportStopped: Error {
+    package let error: any Error
+    package let summary: ImportSummary
+
+    /// Whether anything stays in the directory.
+    package var committedAnything: Bool { !summary.dryRun && !summary.atomic && summary.processed > 0 }
 }
 
 extension Namespace {
@@ -142,52 +171,79 @@ extension Namespace {
         // On an error the reading thread is told to stop but not waited for: it may be
         // blocked reading stdin, and it holds the reader until it ends.
         defer { run.prefetcher.stop(waiting: false) }
+        do {
+            try run.all(directory, progress: progress)
+        } catch {
+            // The caller must not say "nothing imported" when batches were committed.
+            var summary = run.summary
+            if summary.atomic {
+                summary.rolledBack = true
+                summary.zeroWrites()
+            }
+            throw ImportStopped(error: error, summary: summary)
+        }
+        // Every batch was taken, so the reading thread has ended or is about to.
+        run.prefetcher.stop(waiting: true)
+        run.summary.unknownAttributes = reader.unknownAttributes
+        if run.summary.rolledBack { run.summary.zeroWrites() }
+        return run.summary
+    }
+}
+
+extension ImportSummary {
+    /// An atomic import that rolled back wrote nothing: only its rejections count.
+    fileprivate mutating func zeroWrites() {
+        created = 0
+        updated = 0
+        unchanged = 0
+        stamped = 0
+    }
+}
+
+private struct RollBack: Error {}
+
+extension ImportRun {
+    /// Every batch of the file, in the transactions `options` asks for.
+    func all(_ directory: DirectoryStore, progress: (Int, Int) -> Void) throws {
         if options.dryRun {
             try directory.transaction(writing: false) { tx in
-                run.loadDisplayNames(tx)
-                while let batch = try run.readBatch() {
-                    try run.process(batch, tx)
-                    progress(run.bytesRead, run.records)
+                loadDisplayNames(tx)
+                while let batch = try readBatch() {
+                    try process(batch, tx)
+                    progress(bytesRead, records)
                 }
             }
         } else if options.atomic {
             do {
                 try directory.transaction(writing: true) { tx in
-                    while let batch = try run.readBatch() {
-                        try run.process(batch, tx)
-                        progress(run.bytesRead, run.records)
+                    while let batch = try readBatch() {
+                        try process(batch, tx)
+                        progress(bytesRead, records)
                     }
-                    if run.summary.rejected > 0 { throw RollBack() }
+                    if summary.rejected > 0 { throw RollBack() }
                 }
             } catch is RollBack {
-                run.summary.rolledBack = true
+                summary.rolledBack = true
             }
         } else {
-            while let batch = try run.readBatch() {
-                let before = run.summary
+            while let batch = try readBatch() {
+                let before = summary
                 do {
-                    try directory.transaction(writing: true) { tx in try run.process(batch, tx) }
+                    try directory.transaction(writing: true) { tx in try process(batch, tx) }
                 } catch {
-                    // The batch rolled back: its counts and claims did not happen.
-                    run.summary = before
+                    // The batch rolled back: its counts, claims and rejections did not happen.
+                    summary = before
+                    pendingRejections.removeAll()
                     throw error
                 }
-                progress(run.bytesRead, run.records)
+                // Reported once committed, so the reject file holds what the counts say.
+                for rejection in pendingRejections { onReject(rejection) }
+                pendingRejections.removeAll()
+                progress(bytesRead, records)
             }
         }
-        // Every batch was taken, so the reading thread has ended or is about to.
-        run.prefetcher.stop(waiting: true)
-        run.summary.unknownAttributes = reader.unknownAttributes
-        if run.summary.rolledBack {
-            run.summary.created = 0
-            run.summary.updated = 0
-            run.summary.stamped = 0
-        }
-        return run.summary
     }
 }
-
-private struct RollBack: Error {}
 
 /// The state of one import: claims of keys and addresses across batches, counts, the report.
 private final class ImportRun {
@@ -215,6 +271,8 @@ private final class ImportRun {
     var pass: StampingPass?
     /// The batch's history lines of new recipients, while `process` runs.
     private var history: DirectoryStore.HistoryRows?
+    /// A plain import's rejections of the batch being written, reported when it commits.
+    var pendingRejections: [ImportRejection] = []
     let prefetcher: BatchPrefetcher
     /// How far into the file the batches handed out so far reach, for progress.
     private(set) var bytesRead = 0
@@ -291,7 +349,7 @@ private final class ImportRun {
         summary.rejected += 1
         let rejection = ImportRejection(line: entry.line, reason: reason, raw: Array(entry.raw))
         if summary.rejections.count < ImportSummary.keptRejections { summary.rejections.append(rejection) }
-        onReject(rejection)
+        if options.dryRun || options.atomic { onReject(rejection) } else { pendingRejections.append(rejection) }
     }
 
     private func importOne(_ prepared: PreparedEntry, _ tx: DirectoryTransaction) throws -> Outcome {
@@ -303,6 +361,8 @@ private final class ImportRun {
         }
         let line = UInt32(clamping: entry.line)
         let keyHash = ClaimTable.hash("k", candidate.keyValue)
+        // Keyed on the alias, the key claim covers it; proxy types are upper-case, so "a" is no type.
+        let aliasHash = ClaimTable.hash("a", candidate.recipient.alias)
         if let first = claims[keyHash] {
             summary.report?.fileSameKey.append(.init(line: entry.line, value: candidate.keyValue, with: "line \(first)"))
             return .rejected("\(keyName) \(candidate.keyValue) is also on line \(first); the first record with it is imported")
@@ -321,6 +381,12 @@ private final class ImportRun {
             existing = try tx.recipient(alias: candidate.recipient.alias)
         } else {
             existing = try tx.recipient(importKey: options.key, value: candidate.keyValue)
+            // An earlier record of the file creating a recipient with this alias: named by its
+            // line (a dry run has no row to find, a real run's row is this run's own).
+            if existing == nil, let first = claims[aliasHash] {
+                summary.report?.fileSameAlias.append(.init(line: entry.line, value: candidate.recipient.alias, with: "line \(first)"))
+                return .rejected("alias \(candidate.recipient.alias) is also on line \(first), a new recipient's; the first record with it is imported")
+            }
             if existing == nil, let other = try tx.recipient(alias: candidate.recipient.alias) {
                 summary.report?.sameAlias.append(.init(line: entry.line, value: candidate.recipient.alias, with: other.recipient.alias))
                 return .rejected("alias \(candidate.recipient.alias) belongs to recipient \(other.recipient.alias), which no earlier import matched on \(keyName) \(candidate.keyValue)")
@@ -370,10 +436,13 @@ private final class ImportRun {
         }
         claims[keyHash] = line
         for hash in addressHashes { claims[hash] = line }
+        // Only a new recipient takes the file's alias (an update keeps the recipient's own).
+        if case .created = outcome, !options.keysOnAlias { claims[aliasHash] = line }
         return outcome
     }
 
-    /// Whether updating `old` to `fields` with `addresses` would write anything (dry runs).
+    /// Whether updating `old` to `fields` with `addresses` would write anything (dry runs), as
+    /// `updateImported` decides it.
     private static func wouldChange(_ old: Recipient, _ fields: Recipient, _ addresses: [ProxyAddress]) -> Bool {
         var compared = fields
         compared.alias = old.alias
@@ -382,7 +451,7 @@ private final class ImportRun {
         if compared != old { return true }
         for address in addresses {
             guard let have = old.addresses.first(where: { $0.type == address.type && $0.key == address.key }) else { return true }
-            if address.isPrimary && !have.isPrimary && !old.isPolicyManaged { return true }
+            if address.isPrimary && !have.isPrimary && !DirectoryTransaction.policyOwnsPrimary(of: fields, type: address.type) { return true }
         }
         return false
     }
@@ -471,6 +540,9 @@ private struct PreparedBatch {
     var entries: [PreparedEntry]
     /// The reader's position after the batch's last record.
     var bytesRead: Int
+    /// Why the file cannot be read on after this batch: the records before the error are
+    /// imported, then the import stops.
+    var stoppedBy: FormatError?
 }
 
 /// Reads, parses and checks the next batch on a thread of its own while the importing thread
@@ -507,8 +579,9 @@ private final class BatchPrefetcher: @unchecked Sendable {
         defer { condition.unlock() }
         while ready == nil { condition.wait() }
         let result = ready!
-        if case .success(.some) = result {
-            ready = nil
+        if case .success(.some(let batch)) = result {
+            // A batch cut short by an error hands over the error next, and for good.
+            ready = batch.stoppedBy.map { .failure($0) }
             condition.broadcast()
         }
         return try result.get()
@@ -547,22 +620,30 @@ private final class BatchPrefetcher: @unchecked Sendable {
             ready = result
             condition.broadcast()
             condition.unlock()
-            guard case .success(.some) = result else { return }
+            guard case .success(.some(let batch)) = result, batch.stoppedBy == nil else { return }
         }
     }
 
+    /// The next batch; one the reader failed in holds the records before the error, so that
+    /// they are imported as they would have been without it.
     private func read() throws(FormatError) -> PreparedBatch? {
         var entries: [PreparedEntry] = []
         entries.reserveCapacity(min(options.batchSize, ImportOptions.defaultBatchSize))
-        while entries.count < options.batchSize, let entry = try reader.next() {
-            let candidate: Result<Candidate, Refusal> = if let problem = entry.problem {
-                .failure(Refusal(problem))
-            } else {
-                Candidate.make(entry, options, keySlot: keySlot)
+        var stoppedBy: FormatError?
+        do throws(FormatError) {
+            while entries.count < options.batchSize, let entry = try reader.next() {
+                let candidate: Result<Candidate, Refusal> = if let problem = entry.problem {
+                    .failure(Refusal(problem))
+                } else {
+                    Candidate.make(entry, options, keySlot: keySlot)
+                }
+                entries.append(PreparedEntry(entry: entry, candidate: candidate))
             }
-            entries.append(PreparedEntry(entry: entry, candidate: candidate))
+        } catch {
+            if entries.isEmpty { throw error }
+            stoppedBy = error
         }
-        return entries.isEmpty ? nil : PreparedBatch(entries: entries, bytesRead: reader.bytesRead)
+        return entries.isEmpty ? nil : PreparedBatch(entries: entries, bytesRead: reader.bytesRead, stoppedBy: stoppedBy)
     }
 }
 
@@ -576,6 +657,8 @@ private struct Candidate {
     var storedKey: (name: String, value: String)?
     let entry: ImportEntry
     let kindGiven: Bool
+    /// What the record's `mailnsPolicyManaged` says, as far as it counts (nil: nothing).
+    let policyManagedGiven: Bool?
 
     static func make(_ entry: ImportEntry, _ options: ImportOptions, keySlot: Int) -> Result<Candidate, Refusal> {
         guard let alias = entry.value(ImportField.mailNickname) else {
@@ -639,14 +722,18 @@ private struct Candidate {
             }
         }
 
-        var policyManaged = options.policyManaged
+        var policyManagedGiven: Bool?
         if let text = entry.value(ImportField.mailnsPolicyManaged) {
             switch text.lowercased() {
-            case "true", "yes", "1": policyManaged = true
-            case "false", "no", "0": policyManaged = false
+            case "true", "yes", "1": policyManagedGiven = true
+            case "false", "no", "0": policyManagedGiven = false
             default: return .failure(Refusal("mailnsPolicyManaged \(text) is not TRUE or FALSE"))
             }
         }
+        // --no-policy wins over the file, as --kind and --source do: this import makes no one
+        // policy-managed (the file may still turn it off). Export always writes the column.
+        if !options.policyManaged && policyManagedGiven == true { policyManagedGiven = nil }
+        let policyManaged = policyManagedGiven ?? options.policyManaged
         let source = options.source ?? entry.value(ImportField.mailnsSource)
         var recipient = Recipient(
             alias: alias, kind: kind, attributes: attributes, targetAddress: target, isPolicyManaged: policyManaged, source: source)
@@ -658,12 +745,14 @@ private struct Candidate {
         } catch {
             return .failure(Refusal(String(describing: error)))
         }
-        return .success(Candidate(recipient: recipient, addresses: addresses, keyValue: keyValue, storedKey: storedKey, entry: entry, kindGiven: kindGiven))
+        return .success(Candidate(recipient: recipient, addresses: addresses, keyValue: keyValue, storedKey: storedKey, entry: entry, kindGiven: kindGiven,
+            policyManagedGiven: policyManagedGiven))
     }
 
     /// The existing recipient with this record's fields: attributes the record speaks for
     /// replaced (an empty CSV field clears), kind and target when the record gives them, the
-    /// source when given; the policy-managed flag stays unless the record sets it.
+    /// source when given; the policy-managed flag stays unless the record sets it (and
+    /// `--no-policy` lets it only turn the flag off).
     func merged(into old: Recipient, _ options: ImportOptions) -> Result<Recipient, Refusal> {
         var updated = old
         for (offset, attribute) in RecipientAttribute.allCases.enumerated() where entry.speaks(for: ImportField.firstAttribute + offset) {
@@ -676,7 +765,7 @@ private struct Candidate {
             updated.targetAddress = nil  // no longer a contact: nothing to forward to
         }
         if let source = recipient.source { updated.source = source }
-        if entry.value(ImportField.mailnsPolicyManaged) != nil { updated.isPolicyManaged = recipient.isPolicyManaged }
+        if let policyManagedGiven { updated.isPolicyManaged = policyManagedGiven }
         do {
             try DirectoryStore.validate(updated)
         } catch let error as StoreError {

@@ -14,6 +14,10 @@ extension DirectoryTransaction {
         """
     private static let clearStampedBy = "UPDATE recipient SET stamped_by_policy_id = NULL WHERE id = ?"
     private static let selectDisplayNames = "SELECT alias, display_name, company FROM recipient WHERE display_name IS NOT NULL"
+    private static let selectAddressesHolding = """
+        SELECT r.alias, r.source, a.type, a.address, a.is_primary FROM proxy_address AS a JOIN recipient AS r ON r.id = a.recipient_id
+        WHERE instr(a.address, ?) > 0 ORDER BY r.alias
+        """
 
     /// The recipient an earlier import matched on key `name` (not the alias) with `value`.
     package func recipient(importKey name: String, value: String) throws -> RecipientRecord? {
@@ -30,6 +34,14 @@ extension DirectoryTransaction {
     /// same company" check (one scan, not one per record).
     package func displayNames() throws -> [(alias: String, displayName: String, company: String?)] {
         try db.cached(Self.selectDisplayNames).map { ($0.text(0), $0.text(1), $0.optionalText(2)) }
+    }
+
+    /// Every proxy address whose value holds `text`, with its recipient's alias and source, in
+    /// alias order (export's check for addresses CSV cannot write: one scan, not one per page).
+    package func addresses(holding text: String) throws -> [(alias: String, source: String?, address: ProxyAddress)] {
+        try db.cached(Self.selectAddressesHolding).bind(text).map {
+            ($0.text(0), $0.optionalText(1), ProxyAddress(storedType: $0.text(2), value: $0.text(3), kind: $0.int64(4) != 0 ? .primary : .secondary))
+        }
     }
 
     /// A buffer for the history lines of new recipients (`createImported`), flushed by the
@@ -69,6 +81,13 @@ extension DirectoryTransaction {
         return RecipientRecord(id: id, recipient: row)
     }
 
+    /// Whether a recipient's primary of `type` is its policy's to choose, not an import's:
+    /// SMTP of a policy-managed recipient (policy templates generate SMTP addresses only, so
+    /// for X500, SIP, EUM… the file's primary is the only one anyone says).
+    package static func policyOwnsPrimary(of recipient: Recipient, type: String) -> Bool {
+        recipient.isPolicyManaged && type == ProxyAddress.smtp
+    }
+
     /// Undoes `createImported(stampedBy:)` for a recipient its policy could not stamp.
     package func clearStampingPolicy(recipientID: Int64) throws {
         precondition(isWriting, "clearStampingPolicy in a read transaction")
@@ -78,9 +97,10 @@ extension DirectoryTransaction {
     /// Brings an existing recipient in line with an imported record: `fields` replaces its
     /// attributes, kind, target, source and policy-managed flag (the caller merged them);
     /// each of `addresses` it lacks is added, never one removed. A primary in the file becomes
-    /// primary unless the recipient is policy-managed: then its policy owns the primary
-    /// (Exchange's rule), and the file's primary is kept as a secondary, so a re-import after
-    /// the policy ran changes nothing. Returns the recipient as it now is.
+    /// primary, except an SMTP one of a policy-managed recipient: its policy owns the SMTP
+    /// primary (Exchange's rule; templates generate only SMTP), and the file's is kept as a
+    /// secondary, so a re-import after the policy ran changes nothing. Returns the recipient
+    /// as it now is.
     package func updateImported(
         _ existing: RecipientRecord, fields: Recipient, addresses: [ProxyAddress], key: (name: String, value: String)?,
         actor: AddressActor, batchID: String
@@ -99,8 +119,8 @@ extension DirectoryTransaction {
             changed = true
         }
         let alias = current.alias
-        let policyOwnsPrimary = current.isPolicyManaged
         for address in addresses {
+            let policyOwnsPrimary = Self.policyOwnsPrimary(of: current, type: address.type)
             if let have = current.addresses.firstIndex(where: { $0.type == address.type && $0.key == address.key }) {
                 guard address.isPrimary, !current.addresses[have].isPrimary, !policyOwnsPrimary else { continue }
                 guard let owner = try DirectoryStore.owner(db, type: address.type, value: address.value) else { continue }

@@ -30,7 +30,7 @@ struct ImportCommand: ParsableCommand {
     var dryRun = false
     @Flag(help: "All or nothing: any rejected record rolls the whole import back.") var atomic = false
     @Option(help: ArgumentHelp("Write rejected records here, with their line and reason.", valueName: "path")) var rejectFile: String?
-    @Flag(help: "New recipients are not managed by recipient policies.") var noPolicy = false
+    @Flag(help: "New recipients are not managed by recipient policies, whatever a mailnsPolicyManaged column says.") var noPolicy = false
     @Option(help: "Records per transaction: a crash keeps whole batches, a re-run finishes the job.") var batchSize = ImportOptions.defaultBatchSize
     @OptionGroup var output: OutputOptions
 
@@ -40,6 +40,9 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("--source must be 1 to \(DirectoryStore.maximumSourceLength) characters")
         }
         if key.isEmpty || key.count > 64 { throw ValidationError("--key must name an attribute") }
+        if let problem = ImportOptions.keyProblem(key) {
+            throw ValidationError("--key \(key): \(problem); use mailNickname (the default), objectGUID or another single-valued column")
+        }
         if !(1...1_000_000).contains(batchSize) { throw ValidationError("--batch-size must be 1 to 1000000") }
     }
 
@@ -50,9 +53,8 @@ struct ImportCommand: ParsableCommand {
         } catch {
             throw ImportFileError(file: file, error: error)
         }
-        if !reader.unknownAttributes.isEmpty && !output.json {
-            FileHandle.standardError.write(Data("mailns: \(file): ignoring unknown columns: \(reader.unknownAttributes.joined(separator: ", "))\n".utf8))
-        }
+        // CSV names its columns in the header; LDIF attributes are known once the records are read.
+        if reader.format == .csv { warnUnknown("columns", reader.unknownAttributes) }
         var options = ImportOptions()
         options.source = source
         options.kind = kind
@@ -63,6 +65,8 @@ struct ImportCommand: ParsableCommand {
         options.batchSize = batchSize
 
         let rejects = try rejectFile.map { try RejectFileWriter(path: $0, reader: reader) }
+        // Whatever stops the import, the rejections found so far reach the file.
+        defer { try? rejects?.close() }
         let progress = Progress(label: dryRun ? "import (dry run)" : "import")
         let quiet = output.json
         let summary: ImportSummary
@@ -76,21 +80,39 @@ struct ImportCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("mailns: \(file) \(rejection.description)\n".utf8))
                 }
             }
-        } catch let error as FormatError {
+        } catch let stopped as ImportStopped {
             progress.finish()
-            throw ImportFileError(file: file, error: error)
+            try rejects?.close()
+            let error = ImportFileError(file: file, stopped: stopped)
+            try printSummary(stopped.summary, stoppedBy: error)
+            throw error
         }
         progress.finish()
         try rejects?.close()
 
+        if reader.format == .ldif { warnUnknown("attributes", summary.unknownAttributes) }
+        try printSummary(summary, stoppedBy: nil)
+        if summary.rejected > 0 || !summary.policyFailures.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
+    }
+
+    /// What the file holds that import ignores, once, on stderr (`--json` lists it in the summary).
+    private func warnUnknown(_ what: String, _ names: [String]) {
+        guard !names.isEmpty && !output.json else { return }
+        FileHandle.standardError.write(Data("mailns: \(file): ignoring unknown \(what): \(names.joined(separator: ", "))\n".utf8))
+    }
+
+    /// The summary (and a dry run's report) on stdout; for an import that stopped, the counts
+    /// of what it did before (the error itself goes to stderr).
+    private func printSummary(_ summary: ImportSummary, stoppedBy error: ImportFileError?) throws {
         if output.json {
-            try Output.printJSON(ImportSummaryJSON(summary, file: file, rejectFile: summary.rejected > 0 ? rejectFile : nil))
+            try Output.printJSON(
+                ImportSummaryJSON(summary, file: file, rejectFile: summary.rejected > 0 ? rejectFile : nil, error: error?.description))
         } else {
-            if let report = summary.report { Self.printReport(report, summary) }
+            // A stopped dry run's report would cover part of the file: the counts say as much.
+            if error == nil, let report = summary.report { Self.printReport(report, summary) }
             for failure in summary.policyFailures { print("error: \(failure.alias): \(failure.reason)") }
             print(Self.summaryLine(summary, file: file, rejectFile: rejectFile))
         }
-        if summary.rejected > 0 || !summary.policyFailures.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
     }
 
     static func summaryLine(_ s: ImportSummary, file: String, rejectFile: String?) -> String {
@@ -121,6 +143,10 @@ struct ImportCommand: ParsableCommand {
         group("  same display name in the same company", report.sameDisplayName) { "\($0.value) = recipient \($0.with)" }
         print("\nWithin the file (the first record is imported, the later ones rejected)")
         group("  same key", report.fileSameKey) { "\($0.value), first on \($0.with)" }
+        // Only found when keyed on another attribute (on the alias it is "same key").
+        if report.fileSameAlias.count > 0 {
+            group("  same alias of new recipients (keyed on another attribute)", report.fileSameAlias) { "\($0.value), first on \($0.with)" }
+        }
         group("  same address", report.fileSameAddress) { "\($0.value), first on \($0.with)" }
         group("  same display name in the same company (both imported)", report.fileSameDisplayName) { "\($0.value), first on \($0.with)" }
         print("\nNew recipients and the primary address their policy gives: \(report.newPrimaries.count), suffixed: \(report.suffixed)")
@@ -135,21 +161,54 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// A file import cannot read on: which file, where, why.
+/// A file import cannot read, or an import that could not go on: which file, where, why, and
+/// what was imported before ("nothing imported" only when that is so).
 struct ImportFileError: Error, CustomStringConvertible {
     let file: String
-    let error: FormatError
-    var description: String { "\(file): \(error.description); nothing imported" }
+    let reason: String
+    var outcome = "nothing imported"
+    var status = ExitStatus.dataError
+
+    var description: String { "\(file): \(reason); \(outcome)" }
+
+    /// A file that cannot be opened or has an unusable header: nothing was read.
+    init(file: String, error: FormatError) {
+        self.file = file
+        reason = error.description
+    }
+
+    /// An import stopped by `stopped.error`: the batches committed before it stay, and the
+    /// message says how many records they held. The status is the error's own (75 for a busy
+    /// database, 65 for a file that cannot be read on).
+    init(file: String, stopped: ImportStopped) {
+        self.file = file
+        if let known = MailNS.described(stopped.error) {
+            reason = known.message
+            status = known.status
+        } else {
+            reason = String(describing: stopped.error)
+            status = .software
+        }
+        let s = stopped.summary
+        if stopped.committedAnything {
+            outcome = "the first \(s.processed) records were committed (\(s.created) created, \(s.updated) updated, "
+                + "\(s.unchanged) unchanged, \(s.rejected) rejected); nothing after them is imported"
+        }
+    }
 }
 
 /// The reject file: every rejected record in the input's own format, its line and reason
 /// beside it (CSV: a `mailnsRejectReason` column, which import ignores; LDIF: a comment).
+/// Importing a reject file again writes each record's new reason in place of the old one.
 final class RejectFileWriter {
     private let handle: FileHandle
     private let path: String
     private let format: DirectoryFileFormat
     private var buffer: [UInt8] = []
-    private let addsColumn: Bool
+    /// CSV: the input's reason column (it is a reject file itself), and its column count.
+    private let reasonColumn: Int?
+    private let columnCount: Int
+    private var closed = false
 
     init(path: String, reader: ImportReader) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil),
@@ -158,11 +217,11 @@ final class RejectFileWriter {
         self.handle = handle
         self.path = path
         format = reader.format
-        let header = reader.header.map { String(decoding: $0, as: UTF8.self) }
-        addsColumn = !(header?.lowercased().contains("mailnsrejectreason") ?? false)
+        reasonColumn = reader.rejectReasonColumn
+        columnCount = reader.columnCount
         if let headerBytes = reader.header {
             buffer += headerBytes
-            if addsColumn { buffer += Array(",mailnsRejectReason".utf8) }
+            if reasonColumn == nil { buffer += Array(",mailnsRejectReason".utf8) }
             buffer.append(UInt8(ascii: "\n"))
         }
     }
@@ -170,15 +229,41 @@ final class RejectFileWriter {
     func write(_ rejection: ImportRejection) {
         switch format {
         case .csv:
-            buffer += rejection.raw
-            if addsColumn { buffer += Array(("," + CSVWriter.field(rejection.description)).utf8) }
+            let reason = CSVWriter.field(rejection.description)
+            // A record of a reject file gets the new reason in its reason field; one that does
+            // not split into the header's columns (that is its problem) gets it at the end.
+            if let reasonColumn,
+                let replaced = CSVWriter.replacingField(reasonColumn, of: rejection.raw[...], count: columnCount, with: rejection.description)
+            {
+                buffer += replaced
+            } else {
+                buffer += rejection.raw
+                buffer += Array(("," + reason).utf8)
+            }
             buffer.append(UInt8(ascii: "\n"))
         case .ldif:
             buffer += Array("# \(rejection.description.replacingOccurrences(of: "\n", with: " "))\n".utf8)
-            buffer += rejection.raw
+            buffer += Self.withoutReasonComments(rejection.raw[...])
             buffer += Array("\n\n".utf8)
         }
         if buffer.count > 1 << 16 { flush() }
+    }
+
+    /// An LDIF record without the reason comments a reject file wrote before it (`# line N: …`,
+    /// one line each), which the new reason replaces; the operator's own comments stay.
+    static func withoutReasonComments(_ raw: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var rest = raw
+        while isReasonComment(rest), let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+            rest = rest[(newline + 1)...]
+        }
+        return rest
+    }
+
+    private static func isReasonComment(_ text: ArraySlice<UInt8>) -> Bool {
+        let prefix = Array("# line ".utf8)
+        guard text.starts(with: prefix) else { return false }
+        let digits = text.dropFirst(prefix.count).prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        return !digits.isEmpty && text.dropFirst(prefix.count + digits.count).starts(with: Array(": ".utf8))
     }
 
     private func flush() {
@@ -186,7 +271,10 @@ final class RejectFileWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Writes what is buffered and closes the file; idempotent, so every path may call it.
     func close() throws {
+        guard !closed else { return }
+        closed = true
         flush()
         try handle.close()
     }
@@ -219,7 +307,7 @@ struct ImportSummaryJSON: Encodable {
         let policy: String
     }
     struct Report: Encodable {
-        let sameAlias, sameAddress, sameDisplayName, fileSameKey, fileSameAddress, fileSameDisplayName: [Collision]
+        let sameAlias, sameAddress, sameDisplayName, fileSameKey, fileSameAlias, fileSameAddress, fileSameDisplayName: [Collision]
         let newPrimaries: [NewPrimary]
         /// Every finding is counted; each array lists at most `listedPerKind` of them.
         let counts: [String: Int]
@@ -230,12 +318,13 @@ struct ImportSummaryJSON: Encodable {
             sameAddress = r.sameAddress.items.map(Collision.init)
             sameDisplayName = r.sameDisplayName.items.map(Collision.init)
             fileSameKey = r.fileSameKey.items.map(Collision.init)
+            fileSameAlias = r.fileSameAlias.items.map(Collision.init)
             fileSameAddress = r.fileSameAddress.items.map(Collision.init)
             fileSameDisplayName = r.fileSameDisplayName.items.map(Collision.init)
             newPrimaries = r.newPrimaries.items.map { NewPrimary(line: $0.line, alias: $0.alias, primary: $0.primary, suffixed: $0.suffixed, policy: $0.policy) }
             counts = [
                 "sameAlias": r.sameAlias.count, "sameAddress": r.sameAddress.count, "sameDisplayName": r.sameDisplayName.count,
-                "fileSameKey": r.fileSameKey.count, "fileSameAddress": r.fileSameAddress.count,
+                "fileSameKey": r.fileSameKey.count, "fileSameAlias": r.fileSameAlias.count, "fileSameAddress": r.fileSameAddress.count,
                 "fileSameDisplayName": r.fileSameDisplayName.count, "newPrimaries": r.newPrimaries.count,
             ]
             suffixed = r.suffixed
@@ -255,8 +344,12 @@ struct ImportSummaryJSON: Encodable {
     let policyFailures: [Failure]
     let report: Report?
 
-    init(_ s: ImportSummary, file: String, rejectFile: String?) {
+    /// Why the import stopped before the end of the file, with what it committed; nil when it did not.
+    let error: String?
+
+    init(_ s: ImportSummary, file: String, rejectFile: String?, error: String? = nil) {
         self.file = file
+        self.error = error
         format = s.format.rawValue
         dryRun = s.dryRun
         atomic = s.atomic

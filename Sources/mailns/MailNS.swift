@@ -1,4 +1,5 @@
 import ArgumentParser
+import DirectoryFormats
 import Foundation
 import MailCore
 import MailNamespace
@@ -24,25 +25,26 @@ struct MailNS: ParsableCommand {
         do {
             var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
-        } catch let error as StoreError {
-            fail(error.description, status: ExitStatus.of(error))
-        } catch let error as AddressError {
-            fail(error.description, status: .dataError)
-        } catch let error as PolicyError {
-            fail(error.description, status: .dataError)
-        } catch let error as TemplateError {
-            fail(error.description, status: .dataError)
-        } catch let error as FilterError {
-            fail(error.description, status: .dataError)
-        } catch let error as ImportFileError {
-            fail(error.description, status: .dataError)
-        } catch let error as ServeError {
-            fail(error.description, status: .osError)
-        } catch let error as ValidationError {
-            // Thrown by run() once the arguments parsed: one line, as our other errors.
-            fail(error.message, status: .usage)
         } catch {
-            exit(withError: error)
+            guard let known = described(error) else { exit(withError: error) }
+            fail(known.message, status: known.status)
+        }
+    }
+
+    /// Our errors as their one stderr line and status; nil for ArgumentParser's own.
+    static func described(_ error: any Error) -> (message: String, status: ExitStatus)? {
+        switch error {
+        case let error as StoreError: (error.description, ExitStatus.of(error))
+        case let error as AddressError: (error.description, .dataError)
+        case let error as PolicyError: (error.description, .dataError)
+        case let error as TemplateError: (error.description, .dataError)
+        case let error as FilterError: (error.description, .dataError)
+        case let error as FormatError: (error.description, .dataError)
+        case let error as ImportFileError: (error.description, error.status)
+        case let error as ServeError: (error.description, .osError)
+        // Thrown by run() once the arguments parsed: one line, as our other errors.
+        case let error as ValidationError: (error.message, .usage)
+        default: nil
         }
     }
 

@@ -93,6 +93,16 @@ private func fields(_ record: CSVRecord) -> [String?] { (0..<record.count).map {
         let all = try records("h1,h2,h3,h4,h5\n" + line + "\n")
         #expect(fields(all[1]) == ["plain", "a,b", "say \"x\"", "two\nlines", " edge"])
     }
+
+    @Test func replacingAFieldKeepsTheOtherFieldsBytes() throws {
+        let raw = Array("\"a, \"\"b\"\"\",x\"y,\"two\nlines\",old reason,".utf8)[...]
+        #expect(CSVWriter.fieldRanges(raw).count == 5)
+        let replaced = try #require(CSVWriter.replacingField(3, of: raw, count: 5, with: "line 2: new, reason"))
+        #expect(String(decoding: replaced, as: UTF8.self) == "\"a, \"\"b\"\"\",x\"y,\"two\nlines\",\"line 2: new, reason\",")
+        let record = try #require(try records("", bytes: Array("h1,h2,h3,h4,h5\n".utf8) + replaced).last)
+        #expect(fields(record) == ["a, \"b\"", "x\"y", "two\nlines", "line 2: new, reason", ""])
+        #expect(CSVWriter.replacingField(3, of: raw, count: 6, with: "r") == nil, "a record of another shape is not guessed at")
+    }
 }
 
 #if canImport(Glibc)

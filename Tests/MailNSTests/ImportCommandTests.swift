@@ -160,6 +160,38 @@ struct ImportCommandTests {
         #expect(ldifSummary["unknownColumns"] as? [String] == ["favouriteColour"])
     }
 
+    @Test("the format is guessed from the first line that is not blank: LDIF after blank lines or with a comment first")
+    func guessesPastBlankLines() async throws {
+        let inputs = [
+            ("\ndn: CN=s1\nchangetype: add\nmailNickname: s1\n\n", "ldif", "s1"),
+            ("\r\n\r\n# exported by ldifde\ndn: CN=s2\nmailNickname: s2\n", "ldif", "s2"),
+            (String(repeating: "\n", count: 200) + "version: 1\n\ndn: CN=s3\nmailNickname: s3\n", "ldif", "s3"),
+            ("\n\nmailNickname,sn\ns4,Four\n", "csv", "s4"),
+        ]
+        for (input, format, alias) in inputs {
+            let result = try await sandbox.raw(["import", "-", "--json", "--db", sandbox.database.path], input: input)
+            #expect(result.status == 0, "\(result)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+            #expect(summary["format"] as? String == format, "\(alias)")
+            #expect(summary["created"] as? Int == 1, "\(alias): \(summary)")
+        }
+        // A file whose name says nothing is guessed the same way.
+        try write("s5.txt", "\n\ndn: CN=s5\nmailNickname: s5\n")
+        #expect(try await importing("s5.txt").summary["format"] as? String == "ldif")
+        #expect(try await aliases() == ["owner", "s1", "s2", "s3", "s4", "s5"])
+    }
+
+    @Test("unknown LDIF attributes are reported once on stderr, as unknown CSV columns are")
+    func unknownLDIFAttributes() async throws {
+        try write("typo.ldf", "dn: CN=a\nmailNickname: a\ndispalyName: Typo\n\ndn: CN=b\nmailNickname: b\ndispalyName: Again\nshoeSize: 44\n\n")
+        let result = try await sandbox.run("import", "typo.ldf")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderrLines == ["mailns: typo.ldf: ignoring unknown attributes: dispalyName, shoeSize"], "\(result)")
+        #expect(result.stdout.contains("2 created"))
+        let json = try await importing("typo.ldf")
+        #expect(json.summary["unknownColumns"] as? [String] == ["dispalyName", "shoeSize"])
+    }
+
     @Test("--atomic: one rejected record and nothing is imported")
     func atomicRollsBack() async throws {
         let before = try await sandbox.snapshot()
@@ -170,6 +202,39 @@ struct ImportCommandTests {
         #expect(summary["created"] as? Int == 0)
         #expect(rejections(summary).map(\.line) == [3])
         #expect(try await sandbox.snapshot() == before)
+    }
+
+    @Test("a file that cannot be read on after committed batches: the error says what was committed, the summary is printed, the reject file is complete")
+    func stoppedAfterCommittedBatches() async throws {
+        // Line 2 is rejected, lines 3–6 are good, then a quote left open on line 7 swallows more
+        // than the reader's 16 MiB: batches of 2 commit lines 2–5, and line 6 comes before the
+        // error in the third.
+        let filler = String(repeating: "y", count: 1023) + "\n"
+        let text = "mailNickname,sn\nbad alias,S\nh1,S\nh2,S\nh3,S\nh4,S\nhx,\"open quote\n" + String(repeating: filler, count: 17 * 1024)
+        try write("big.csv", text)
+        let stopped = "mailns: big.csv: line 7: a record longer than 16 MiB (an unclosed quote?); stopped; "
+        // Each run reads the 16 MiB: a debug build on a loaded machine needs more than 30 s.
+        let result = try await sandbox.run("import", "big.csv", "--batch-size", "2", "--reject-file", "rejects.csv", timeout: 300)
+        #expect(result.status == 65, "\(result)")
+        #expect(result.stderrLines.last == stopped + "the first 5 records were committed (4 created, 0 updated, 0 unchanged, 1 rejected); nothing after them is imported", "\(result)")
+        #expect(result.stdout.contains("imported big.csv: 4 created, 0 updated, 0 unchanged, 1 rejected (written to rejects.csv)"), "\(result)")
+        let rejects = String(decoding: try sandbox.contents("rejects.csv"), as: UTF8.self)
+        #expect(rejects.hasPrefix("mailNickname,sn,mailnsRejectReason\nbad alias,S,\"line 2: invalid alias 'bad alias'"), "\(rejects)")
+        #expect(rejects.split(separator: "\n").count == 2, "\(rejects)")
+        #expect(try await aliases() == ["h1", "h2", "h3", "h4", "owner"])
+
+        // --atomic (--json: the counts and the error on stdout): nothing is imported, and the
+        // message says so; the reject file is still written.
+        let atomic = try await sandbox.raw(
+            ["import", "big.csv", "--atomic", "--json", "--reject-file", "atomic.csv", "--db", sandbox.path("atomic.sqlite")], timeout: 300)
+        #expect(atomic.status == 65)
+        #expect(atomic.stderrLines.last == stopped + "nothing imported", "\(atomic)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(atomic.stdout.utf8)) as? [String: Any], "\(atomic)")
+        #expect(summary["rolledBack"] as? Bool == true && summary["created"] as? Int == 0 && summary["rejected"] as? Int == 1, "\(summary)")
+        #expect((summary["error"] as? String).map { "mailns: " + $0 } == stopped + "nothing imported", "\(summary)")
+        #expect(String(decoding: try sandbox.contents("atomic.csv"), as: UTF8.self).contains("bad alias,S,\"line 2: "))
+        let copy = try await sandbox.raw(["recipient", "list", "--json", "--db", sandbox.path("atomic.sqlite")])
+        #expect((try JSONSerialization.jsonObject(with: Data(copy.stdout.utf8)) as? [Any])?.isEmpty == true, "\(copy)")
     }
 
     @Test("the reject file holds the rejected records in the file's format; fixed, it imports cleanly")
@@ -188,6 +253,28 @@ struct ImportCommandTests {
         #expect(try await addresses("b1") == ["SMTP:bob@fabrikam.com", "smtp:b@fabrikam.com"])
         let bob = try await sandbox.object("recipient", "show", "b1", "--json")
         #expect(bob["displayName"] as? String == "Two, Bob")
+    }
+
+    @Test("a reject file imported again gets the new reasons in its own reject file, not the old ones (CSV column, LDIF comment)")
+    func rejectFileOfARejectFile() async throws {
+        try write("in.csv", "mailNickname,displayName,proxyAddresses\nx1,\"Doe, X\",SMTP:bad@@fabrikam.com\n")
+        #expect(try await importing("in.csv", "--reject-file", "r1.csv").status == 65)
+        let r1 = String(decoding: try sandbox.contents("r1.csv"), as: UTF8.self)
+        try write("fixed.csv", r1.replacingOccurrences(of: "SMTP:bad@@fabrikam.com,", with: "SMTP:taken@fabrikam.com,"))
+        #expect(try await importing("fixed.csv", "--reject-file", "r2.csv").status == 65)
+        #expect(
+            String(decoding: try sandbox.contents("r2.csv"), as: UTF8.self)
+                == "mailNickname,displayName,proxyAddresses,mailnsRejectReason\nx1,\"Doe, X\",SMTP:taken@fabrikam.com,line 2: address SMTP:taken@fabrikam.com belongs to recipient owner\n")
+
+        try write("in.ldf", "version: 1\n\n# the operator's note\ndn: CN=x2\nmailNickname: x2\nproxyAddresses: SMTP:bad@@fabrikam.com\n")
+        #expect(try await importing("in.ldf", "--reject-file", "r1.ldf").status == 65)
+        let ldif = String(decoding: try sandbox.contents("r1.ldf"), as: UTF8.self)
+        #expect(ldif.hasPrefix("# line 4: invalid proxy address 'SMTP:bad@@fabrikam.com'"), "\(ldif)")
+        try write("fixed.ldf", ldif.replacingOccurrences(of: "SMTP:bad@@fabrikam.com\n", with: "SMTP:taken@fabrikam.com\n"))
+        #expect(try await importing("fixed.ldf", "--reject-file", "r2.ldf").status == 65)
+        #expect(
+            String(decoding: try sandbox.contents("r2.ldf"), as: UTF8.self)
+                == "# line 3: address SMTP:taken@fabrikam.com belongs to recipient owner\n# the operator's note\ndn: CN=x2\nmailNickname: x2\nproxyAddresses: SMTP:taken@fabrikam.com\n\n")
     }
 
     @Test("--dry-run writes nothing and reports collisions with the directory, within the file, and policy suffixes")
@@ -330,6 +417,39 @@ struct ImportCommandTests {
         #expect(try await importing("v2.csv").summary["unchanged"] as? Int == 1)
     }
 
+    @Test("--no-policy wins over a mailnsPolicyManaged column: no recipient becomes policy-managed, none gets policy addresses")
+    func noPolicyWinsOverTheColumn() async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")
+        try await sandbox.ok("recipient", "add", "bea", "--no-policy", "--given", "Bea", "--surname", "Two", "--address", "SMTP:bea@fabrikam.com")
+        try write("p.csv", "mailNickname,givenName,sn,mailnsPolicyManaged\nann,Ann,Lee,TRUE\nbea,Bea,Two,TRUE\n")
+        let (status, summary) = try await importing("p.csv", "--no-policy")
+        #expect(status == 0, "\(summary)")
+        #expect(summary["created"] as? Int == 1 && summary["unchanged"] as? Int == 1 && summary["stamped"] as? Int == 0, "\(summary)")
+        for alias in ["ann", "bea"] {
+            let shown = try await sandbox.object("recipient", "show", alias, "--json")
+            #expect(shown["policyManaged"] as? Bool == false, "\(alias): \(shown)")
+        }
+        #expect(try await addresses("ann") == [])
+        #expect(try await addresses("bea") == ["SMTP:bea@fabrikam.com"])
+    }
+
+    @Test("on update, a policy-managed recipient takes the file's X500/SIP primaries (no policy makes those); its SMTP primary stays the policy's; the dry run predicts it")
+    func nonSMTPPrimariesOfPolicyManagedRecipients() async throws {
+        try await sandbox.ok("recipient", "add", "jdoe", "--address", "SMTP:jdoe@contoso.com", "--address", "X500:/o=Old/cn=jdoe", "--address", "x500:/o=Fabrikam/cn=jdoe")
+        try await sandbox.ok("recipient", "add", "ann", "--address", "SMTP:ann@contoso.com", "--address", "SIP:old-ann@contoso.com")
+        // jdoe's X500 primary is one it holds as a secondary; ann's SIP primary is new.
+        try write("p.csv", "mailNickname,proxyAddresses\njdoe,X500:/o=Fabrikam/cn=jdoe\nann,SIP:ann@fabrikam.com;SMTP:ann2@contoso.com\n")
+        let dry = try await importing("p.csv", "--dry-run")
+        #expect(dry.summary["updated"] as? Int == 2 && dry.summary["unchanged"] as? Int == 0, "\(dry.summary)")
+        let real = try await importing("p.csv")
+        #expect(real.status == 0)
+        #expect(real.summary["updated"] as? Int == 2, "\(real.summary)")
+        #expect(try await addresses("jdoe") == ["SMTP:jdoe@contoso.com", "X500:/o=Fabrikam/cn=jdoe", "x500:/o=Old/cn=jdoe"])
+        #expect(try await addresses("ann") == ["SMTP:ann@contoso.com", "smtp:ann2@contoso.com", "SIP:ann@fabrikam.com", "sip:old-ann@contoso.com"])
+        #expect(try await importing("p.csv", "--dry-run").summary["unchanged"] as? Int == 2)
+        #expect(try await importing("p.csv").summary["unchanged"] as? Int == 2)
+    }
+
     @Test("--key objectGUID matches records on the GUID across imports, even when the alias changes")
     func objectGUIDKey() async throws {
         try write("g1.ldf", "dn: CN=Kim\nobjectGUID:: 3q2+7w==\nmailNickname: kim\nproxyAddresses: SMTP:kim@fabrikam.com\n")
@@ -344,9 +464,42 @@ struct ImportCommandTests {
         #expect(rejections(other).first?.reason.contains("alias kim belongs to recipient kim, which no earlier import matched on objectGUID 00000000") == true)
     }
 
+    @Test("--key on a multi-valued attribute (or one that names no recipient) is a usage error before anything is read",
+          arguments: [["proxyAddresses", "several values"], ["objectClass", "several values"], ["changeType", "what to do"], ["mailnsRejectReason", "reason"]])
+    func unusableKeys(_ key: [String]) async throws {
+        try write("k.csv", "mailNickname,proxyAddresses,objectClass,changetype,mailnsRejectReason\nk1,SMTP:k1@fabrikam.com,user,add,x\n")
+        let result = try await sandbox.run("import", "k.csv", "--key", key[0])
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stdout.isEmpty, "\(result)")
+        #expect(result.stderr.contains("--key \(key[0]): ") && result.stderr.contains(key[1]), "\(result)")
+        #expect(try await aliases() == ["owner"])
+    }
+
+    @Test("keyed on objectGUID, two new records with one alias: the dry run lists the collision, the real run rejects the later naming the earlier line")
+    func sameAliasWithinTheFileOnAnotherKey() async throws {
+        try write("g.csv", "mailNickname,objectGUID,sn\nk2,X'00112233445566778899aabbccddeeff',Two\nK2,X'ffeeddccbbaa99887766554433221100',Twin\n")
+        let dry = try await importing("g.csv", "--key", "objectGUID", "--dry-run")
+        #expect(dry.status == 65)
+        #expect(dry.summary["created"] as? Int == 1 && dry.summary["rejected"] as? Int == 1, "\(dry.summary)")
+        let report = try #require(dry.summary["report"] as? [String: Any])
+        let collisions = report["fileSameAlias"] as? [[String: Any]] ?? []
+        #expect(collisions.map { $0["line"] as? Int } == [3] && collisions.first?["with"] as? String == "line 2", "\(report)")
+        let text = try await sandbox.run("import", "g.csv", "--key", "objectGUID", "--dry-run")
+        #expect(text.stdout.contains("  same alias of new recipients (keyed on another attribute): 1\n  line 3: K2, first on line 2"), "\(text)")
+
+        let real = try await importing("g.csv", "--key", "objectGUID")
+        #expect(real.status == 65)
+        #expect(real.summary["created"] as? Int == 1)
+        #expect(rejections(real.summary).map(\.line) == [3])
+        #expect(rejections(real.summary).first?.reason == "alias K2 is also on line 2, a new recipient's; the first record with it is imported", "\(real.summary)")
+        #expect(try await sandbox.object("recipient", "show", "k2", "--json")["sn"] as? String == "Two")
+    }
+
     @Test("export | import into an empty directory gives back every recipient and address", arguments: ["csv", "ldif"])
     func roundTrip(_ format: String) async throws {
         try await sandbox.ok("recipient", "add", "zoe", "--no-policy", "--given", "Zoë", "--surname", "Weiß, Jr.", "--display-name", " \"Zoë\" ", "--address", "SMTP:zoe@fabrikam.com", "--address", "smtp:zw@contoso.com", "--address", "X500:/o=Fabrikam/cn=zoe", "--source", "fabrikam")
+        // Addresses holding ';', which CSV also uses between addresses.
+        try await sandbox.ok("recipient", "add", "bob", "--no-policy", "--address", "SMTP:bob@fabrikam.com", "--address", "eum:4711;phone-context=dp.contoso.com", "--address", "SIP:bob@fabrikam.com;maddr=x;user=phone")
         try await sandbox.ok("recipient", "add", "partner", "--kind", "contact", "--target", "p@partner.example", "--no-policy", "--attribute", "extensionAttribute7=a, \"quoted\"; value")
         try await sandbox.ok("recipient", "add", "other", "--kind", "remote", "--address", "SMTP:other@contoso.com", "--no-policy")
         let exported = try await sandbox.ok("export", "--format", format).stdout
@@ -359,6 +512,25 @@ struct ImportCommandTests {
         let original = try await sandbox.ok("recipient", "list", "--json").stdout
         let copied = try await sandbox.raw(["recipient", "list", "--json", "--db", copy]).stdout
         #expect(copied == original)
+        let bob = try await sandbox.raw(["recipient", "show", "bob", "--json", "--db", copy])
+        let bobAddresses = (try JSONSerialization.jsonObject(with: Data(bob.stdout.utf8)) as? [String: Any])?["addresses"] as? [String]
+        #expect(bobAddresses == ["SMTP:bob@fabrikam.com", "EUM:4711;phone-context=dp.contoso.com", "SIP:bob@fabrikam.com;maddr=x;user=phone"], "\(bob)")
+    }
+
+    @Test("CSV export refuses an address CSV cannot say unambiguously (a piece after ';' that reads as an address), naming it; LDIF writes it")
+    func exportRefusesAmbiguousAddresses() async throws {
+        try await sandbox.ok("recipient", "add", "alice", "--no-policy", "--address", "SMTP:alice@contoso.com", "--address", "sip:alice@contoso.com;transport:tls", "--source", "fabrikam")
+        let csv = try await sandbox.run("export")
+        expectOneLineError(csv, status: 65, mentioning: ["recipient alice", "SIP:alice@contoso.com;transport:tls", "'transport:tls'", "--format ldif"])
+        #expect(csv.stdout.isEmpty, "nothing half-written: \(csv)")
+        #expect(try await sandbox.run("export", "--source", "contoso").status == 0, "alice is not exported")
+        let ldif = try await sandbox.ok("export", "--format", "ldif").stdout
+        try write("out.ldf", ldif)
+        let copy = sandbox.path("copy.sqlite")
+        #expect(try await sandbox.raw(["import", "out.ldf", "--db", copy]).status == 0)
+        let alice = try await sandbox.raw(["recipient", "show", "alice", "--json", "--db", copy])
+        #expect(((try JSONSerialization.jsonObject(with: Data(alice.stdout.utf8)) as? [String: Any])?["addresses"] as? [String])
+            == ["SMTP:alice@contoso.com", "SIP:alice@contoso.com;transport:tls"], "\(alice)")
     }
 
     @Test("kill -9 in the middle of a large import, then a re-run: the same directory as an uninterrupted import")
