@@ -22,14 +22,30 @@ enum ChildExit {
     /// nil while the child runs; its status once it has exited: the exit code, or 128 + the
     /// signal that killed it.
     static func status(of process: Process) -> Int32? {
-        if process.isRunning { return nil }
+        // Under a loaded parallel run Foundation can miss a child's exit and report it running
+        // for ever (a test then hung in waitUntilExit on a zombie): ask the kernel as well,
+        // without reaping, which stays Foundation's job.
+        if process.isRunning { return exitedStatus(process.processIdentifier) }
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Blocks until the child has exited; its status as `status(of:)` gives it.
     static func wait(for process: Process) -> Int32 {
-        process.waitUntilExit()
-        return status(of: process) ?? -1
+        while true {
+            if let status = status(of: process) { return status }
+            usleep(10_000)
+        }
+    }
+
+    /// The status of child `pid` if it has exited (a zombie not yet reaped), from waitid(2)
+    /// with WNOWAIT: the kernel keeps it for Foundation to reap. nil while it runs, or once it
+    /// has been reaped.
+    private static func exitedStatus(_ pid: pid_t) -> Int32? {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 else { return nil }
+        let child = info._sifields._sigchld
+        guard child.si_pid == pid else { return nil }
+        return info.si_code == CLD_EXITED ? child.si_status : 128 + child.si_status
     }
 
     /// Everything readable from `fd` until EOF, with read(2): FileHandle's readDataToEndOfFile
