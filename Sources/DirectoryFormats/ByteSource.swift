@@ -120,6 +120,14 @@ package class ChunkedReader {
         if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
     }
 
+    /// More input for a record the window ends inside: at least as much again as is pending,
+    /// capped one byte past the longest record. The record is scanned again from its start,
+    /// so growing geometrically keeps a long record's rescans linear in its length (one
+    /// chunk at a time rescanned a 16 MiB record about 250 times).
+    func fillForLongerRecord() throws(FormatError) {
+        try fill(minimum: min(2 * (buffer.count - position) + 1, Self.maximumRecordLength + 1))
+    }
+
     /// Reads until at least `minimum` unread bytes are buffered or the input ends, first
     /// dropping the consumed half of the window.
     func fill(minimum: Int) throws(FormatError) {

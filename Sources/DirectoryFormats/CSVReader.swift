@@ -73,7 +73,7 @@ package final class CSVReader: ChunkedReader {
             if buffer.count - position > Self.maximumRecordLength {
                 throw FormatError(line: line, "a record longer than \(Self.maximumRecordLength >> 20) MiB (an unclosed quote?); stopped")
             }
-            try fill(minimum: buffer.count - position + 1)
+            try fillForLongerRecord()
         }
     }
 

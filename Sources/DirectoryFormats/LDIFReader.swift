@@ -79,7 +79,7 @@ package final class LDIFReader: ChunkedReader {
             }
             if skipped >= buffer.count {
                 if atEnd { return nil }
-                try fill(minimum: buffer.count - position + 1)
+                try fillForLongerRecord()
                 continue
             }
             // Find the blank line that ends the record.
@@ -109,7 +109,7 @@ package final class LDIFReader: ChunkedReader {
             if buffer.count - skipped > Self.maximumRecordLength {
                 throw FormatError(line: line + lines, "a record longer than \(Self.maximumRecordLength >> 20) MiB; stopped")
             }
-            try fill(minimum: buffer.count - position + 1)
+            try fillForLongerRecord()
         }
     }
 
