@@ -125,7 +125,10 @@ package class ChunkedReader {
     /// so growing geometrically keeps a long record's rescans linear in its length (one
     /// chunk at a time rescanned a 16 MiB record about 250 times).
     func fillForLongerRecord() throws(FormatError) {
-        try fill(minimum: min(2 * (buffer.count - position) + 1, Self.maximumRecordLength + 1))
+        let pending = buffer.count - position
+        // Always one byte more than pending, whatever the cap: a caller past it (blank lines
+        // before an LDIF record) must still move on.
+        try fill(minimum: max(pending + 1, min(2 * pending + 1, Self.maximumRecordLength + 1)))
     }
 
     /// Reads until at least `minimum` unread bytes are buffered or the input ends, first

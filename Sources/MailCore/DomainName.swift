@@ -81,12 +81,6 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
             }
             labelLength += 1
             guard labelLength <= maximumLabelLength else { return nil }
-            // An A-label is checked on the general path.
-            if labelLength == 4, byte == UInt8(ascii: "-"), bytes[bytes.count - 2] == UInt8(ascii: "-"),
-                bytes[bytes.count - 4...bytes.count - 3] == [UInt8(ascii: "x"), UInt8(ascii: "n")]
-            {
-                return nil
-            }
             previous = byte
         }
         if bytes.last == UInt8(ascii: ".") {
@@ -115,7 +109,6 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
         if label.utf8.allSatisfy({ $0 < 0x80 }) {
             let lower = label.lowercased()
             try checkLDH(lower, fail: fail)
-            if lower.hasPrefix("xn--") { try checkALabel(lower, fail: fail) }
             return lower
         }
         // Internationalised label: map to its A-label.
@@ -132,14 +125,24 @@ package struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertib
         return aLabel
     }
 
-    /// An `xn--` label must be the A-label of a U-label we would accept, exactly as we would
-    /// write it: otherwise one visible name could be stored twice, or a name nobody can type.
-    private static func checkALabel(_ label: String, fail: (String) -> AddressError) throws(AddressError) {
-        let refusal = fail("label '\(label)' is not a valid IDNA A-label")
-        guard let scalars = Punycode.decode(label.dropFirst(4)), scalars.contains(where: { !$0.isASCII }) else { throw refusal }
-        var uLabel = ""
-        uLabel.unicodeScalars.append(contentsOf: scalars)
-        guard (try? normalizedLabel(Substring(uLabel), fail: fail)) == label else { throw refusal }
+    /// Parses a domain an operator names for the directory to serve (`domain add`): as
+    /// `init(parsing:)`, and an `xn--` label must be the A-label of a U-label we accept, exactly
+    /// as we would write it, so one visible name cannot be added twice. Only for input: names
+    /// in mail (lookup keys) and rows an older binary stored are parsed as they always were,
+    /// since IDNA allows some characters in context that our U-label rule does not.
+    package static func typed(_ text: String) throws(AddressError) -> DomainName {
+        let domain = try DomainName(parsing: text)
+        for label in domain.labels where label.hasPrefix("xn--") {
+            var uLabel = ""
+            if let scalars = Punycode.decode(label.dropFirst(4)), scalars.contains(where: { !$0.isASCII }) {
+                uLabel.unicodeScalars.append(contentsOf: scalars)
+            }
+            let fail = { (reason: String) in AddressError("domain", text, reason) }
+            guard !uLabel.isEmpty, (try? normalizedLabel(Substring(uLabel), fail: fail)) == String(label) else {
+                throw fail("label '\(label)' is not a valid IDNA A-label")
+            }
+        }
+        return domain
     }
 
     private static func checkLDH(_ label: String, fail: (String) -> AddressError) throws(AddressError) {

@@ -63,17 +63,26 @@ package struct SmartHost: Hashable, Sendable, CustomStringConvertible {
             guard isLiteral else { throw fail("an IP address must be written in brackets, [\(hostPart)]") }
             host = ip
         } else {
-            // No top-level domain is all digits (RFC 3696 §2): such a "name" is a mistyped IPv4
-            // address ([10.0.0], [999.0.0.1], [10.0.0.05]) that Postfix could only fail to resolve.
-            if let last = hostPart.split(separator: ".").last, last.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
-                throw fail("not a valid IPv4 address, and a host name's last label is never all digits")
-            }
             do {
                 host = try DomainName(parsing: String(hostPart)).name
             } catch {
                 throw fail(error.reason)
             }
         }
+    }
+
+    /// Parses a smart host as an operator types it: as `init(parsing:)`, and a host name whose
+    /// last label is all digits is refused, since no top-level domain is (RFC 3696 §2): it is a
+    /// mistyped IPv4 address ([10.0.0], [999.0.0.1], [10.0.0.05]) that Postfix could only fail
+    /// to resolve. Stored rows are read with `init(parsing:)`, which an older binary's pass.
+    package static func typed(_ text: String) throws(AddressError) -> SmartHost {
+        let smartHost = try SmartHost(parsing: text)
+        if !isIPAddress(smartHost.host), let last = smartHost.host.split(separator: ".").last,
+            last.utf8.allSatisfy({ (0x30...0x39).contains($0) })
+        {
+            throw AddressError("smart host", text, "not a valid IPv4 address, and a host name's last label is never all digits")
+        }
+        return smartHost
     }
 
     /// Whether `text` is an IPv4 or IPv6 address.

@@ -414,6 +414,9 @@ private final class ImportRun {
             }
             summary.report?.sameAlias.append(.init(line: entry.line, value: candidate.keyValue, with: existing.recipient.alias))
             if options.dryRun {
+                // The addresses the update would add are taken for the records after it, as
+                // a real run's written ones are.
+                for address in candidate.addresses { plannedAddresses[ClaimTable.hash("", address.key)] = line }
                 outcome = Self.wouldChange(existing.recipient, fields, candidate.addresses) ? .updated(RecipientRecord(id: existing.id, recipient: fields)) : .unchanged
             } else {
                 let (record, change) = try tx.updateImported(

@@ -26,16 +26,17 @@ package struct Resolver: Sendable {
     package func resolve(
         _ text: String, trusted: Bool, explain: Bool = false, lookup: (EmailAddress) throws -> RoutedRecipient?
     ) rethrows -> Decision {
-        try resolve(text, trusted: trusted, explain: explain, contacts: 0, lookup: lookup)
+        try resolve(text, trusted: trusted, explain: explain, contacts: 0, via: nil, lookup: lookup)
     }
 
     /// How many contacts one address may be rewritten through before it is called a loop.
     /// (Postfix's virtual_alias_recursion_limit is 1000; a directory's chains are short.)
     static let maximumContactChain = 8
 
-    /// `contacts`: how many contacts' rewrites led to `text`.
+    /// `contacts`: how many contacts' rewrites led to `text`; `via`: the alias of the contact
+    /// whose target `text` is.
     private func resolve(
-        _ text: String, trusted: Bool, explain: Bool, contacts: Int, lookup: (EmailAddress) throws -> RoutedRecipient?
+        _ text: String, trusted: Bool, explain: Bool, contacts: Int, via: String?, lookup: (EmailAddress) throws -> RoutedRecipient?
     ) rethrows -> Decision {
         var trace = Trace(isOn: explain)
         guard let address = try? EmailAddress(parsing: text) else {
@@ -97,6 +98,12 @@ package struct Resolver: Sendable {
                 if targetDomain?.type == .authoritative {
                     trace.add("contact target \(target) is in authoritative domain \(targetDomain!.name): it would come straight back")
                     reject(&d, 550, "5.4.6", "forwarding loop (contact target \(target) is in an authoritative domain)", address: text)
+                } else if found.alias == via {
+                    // The contact holds its own target (the usual shape of an Exchange mail
+                    // contact): an address that maps to itself ends Postfix's rewriting, and
+                    // the target is routed as it is (rows 8–10).
+                    trace.add("\(target) is the contact's own address: route it")
+                    route(&d, domain: target.domain, rejecting: text, trace: &trace)
                 } else if contacts >= Self.maximumContactChain {
                     trace.add("\(contacts + 1) contacts in a row: a forwarding loop")
                     reject(&d, 550, "5.4.6", "forwarding loop (more than \(Self.maximumContactChain) contacts in a row)", address: text)
@@ -105,7 +112,8 @@ package struct Resolver: Sendable {
                     // target as any recipient of a trusted client: rewritten again if it is
                     // ours, routed by transport_maps. Say what it will do.
                     trace.add("a contact: rewrite to \(target) and resolve that as a trusted client's recipient")
-                    let next = try resolve(target.description, trusted: true, explain: explain, contacts: contacts + 1, lookup: lookup)
+                    let next = try resolve(
+                        target.description, trusted: true, explain: explain, contacts: contacts + 1, via: found.alias, lookup: lookup)
                     for step in next.steps { trace.add("  \(step)") }
                     follow(next, to: target, into: &d, rejecting: text, trace: &trace)
                 }
@@ -174,7 +182,9 @@ package struct Resolver: Sendable {
         case .deliver:
             d.action = .deliver
             d.mailbox = next.mailbox
-            d.target = next.primary ?? target.description
+            // Found as written: on as the mailbox's primary. Found without its +tag: as written,
+            // and Postfix's next lookup gives the primary with the tag kept.
+            d.target = next.matchedWithoutExtension == nil ? next.primary ?? target.description : target.description
         case .forward:
             d.action = .forward
             d.target = next.target ?? target.description

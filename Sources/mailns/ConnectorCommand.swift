@@ -28,7 +28,7 @@ struct ConnectorCommand: ParsableCommand {
 
         func run() throws {
             let spaces = try addressSpaces.map { try AddressSpace(parsing: $0) }
-            let delivery: Connector.Delivery = dns ? .dns : .smartHosts(try smartHosts.map { try SmartHost(parsing: $0) })
+            let delivery: Connector.Delivery = dns ? .dns : .smartHosts(try smartHosts.map { try SmartHost.typed($0) })
             try store.open().addConnector(Connector(name: name, addressSpaces: spaces, delivery: delivery, allowsRelay: allowRelay, isEnabled: !disabled))
             print("added connector \(name)")
         }

@@ -21,7 +21,7 @@ struct DomainCommand: ParsableCommand {
         var validateRecipients = false
 
         func run() throws {
-            let name = try DomainName(parsing: domain)
+            let name = try DomainName.typed(domain)
             try store.namespace().addDomain(
                 AcceptedDomain(name: name, type: type, includesSubdomains: includeSubdomains, validatesRecipients: validateRecipients))
             print("added \(type.rawValue) domain \(name)")

@@ -58,7 +58,7 @@ struct SettingsCommand: ParsableCommand {
             let directory = try store.open()
             switch key {
             case .unresolvedHost:
-                try directory.setUnresolvedHost(value == "none" ? nil : SmartHost(parsing: value))
+                try directory.setUnresolvedHost(value == "none" ? nil : SmartHost.typed(value))
             case .dnsDelivery:
                 try directory.setDNSDelivery(Switch(rawValue: value)?.isOn ?? true)
             case .localHosts:

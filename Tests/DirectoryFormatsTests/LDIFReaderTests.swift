@@ -12,6 +12,14 @@ private func records(_ bytes: [UInt8]) throws -> [LDIFRecord] {
 private func records(_ text: String) throws -> [LDIFRecord] { try records(Array(text.utf8)) }
 
 @Suite struct LDIFReaderTests {
+    /// Regression: once more than 16 MiB of blank lines were pending, the window stopped
+    /// growing and the reader spun for ever.
+    @Test(.timeLimit(.minutes(2))) func moreBlankLinesThanTheLongestRecordAreSkipped() throws {
+        let blank = [UInt8](repeating: UInt8(ascii: "\n"), count: LDIFReader.maximumRecordLength + (1 << 20))
+        let all = try records(Array("dn: CN=A,DC=x\nmailNickname: a\n".utf8) + blank + Array("dn: CN=B,DC=x\nmailNickname: b\n".utf8))
+        #expect(all.map { $0.values(of: "mailnickname").first?.text } == ["a", "b"])
+    }
+
     @Test func versionCommentsFoldsAndBase64() throws {
         let text = """
             version: 1

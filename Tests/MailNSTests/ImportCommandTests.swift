@@ -389,6 +389,20 @@ struct ImportCommandTests {
         }
     }
 
+    /// Regression (review): the dry run did not see the addresses an update adds, so a later
+    /// new record's policy was predicted the address the real run finds taken.
+    @Test("a dry run sees the addresses an earlier record's update adds, as the real run does")
+    func dryRunSeesAddressesAnUpdateAdds() async throws {
+        try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%m@fabrikam.com")
+        try await sandbox.ok("recipient", "add", "bob", "--no-policy", "--address", "SMTP:bob@fabrikam.com")
+        try write("u.csv", "mailNickname,proxyAddresses\nbob,SMTP:bob@fabrikam.com;smtp:john@fabrikam.com\njohn,\n")
+        let (_, dry) = try await importing("u.csv", "--dry-run")
+        let report = try #require(dry["report"] as? [String: Any])
+        #expect((report["newPrimaries"] as? [[String: Any]] ?? []).map { $0["primary"] as? String } == ["john2@fabrikam.com"])
+        #expect(try await importing("u.csv").status == 0)
+        #expect(try await addresses("john") == ["SMTP:john2@fabrikam.com"])
+    }
+
     @Test("a dry run over several batches sees the addresses earlier batches' policy plans take")
     func dryRunAcrossBatchesSeesEarlierPlans() async throws {
         try await sandbox.ok("policy", "set-templates", "Default Policy", "--template", "SMTP:%g.%s@contoso.com")

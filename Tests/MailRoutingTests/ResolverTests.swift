@@ -224,6 +224,30 @@ struct ResolverRowTests {
         #expect(w.resolve("moved@contoso.com").status == "5.4.6")
     }
 
+    /// Regression (review): the target's lookup found the contact itself, again and again,
+    /// until the chain limit called it a loop; Postfix stops at an address that maps to itself.
+    @Test("row 3: a contact that holds its own target address (an Exchange mail contact's usual shape) is forwarded, by either address")
+    func row3ContactHoldingItsTarget() throws {
+        var w = try Self.world()
+        try w.recipient("per", .contact, ["per@fabrikam.com", "per@contoso.com"], target: "per@fabrikam.com")
+        for address in ["per@contoso.com", "Per@Fabrikam.com"] {
+            let d = w.resolve(address)
+            #expect(d.action == .forward, "\(address): \(d.reply ?? "")")
+            #expect(d.row == 3)
+            #expect(d.target == "per@fabrikam.com")
+            #expect(d.nexthop == "[10.0.1.25]" && d.connector == "Fabrikam")
+        }
+    }
+
+    @Test("row 3: a target found without its +tag keeps it: Postfix's next lookup gives the mailbox's primary with the tag")
+    func row3TargetWithATag() throws {
+        var w = try Self.world()
+        try w.recipient("news", .contact, ["news@contoso.local"], target: "alice.smith+news@contoso.com")
+        let d = w.resolve("news@contoso.local")
+        #expect(d.action == .deliver && d.mailbox == "alice")
+        #expect(d.target == "alice.smith+news@contoso.com")
+    }
+
     @Test("row 3: a target unknown in a shared domain goes where row 5 or rows 8–10 send it; validation does not refuse it")
     func row3TargetUnknownInASharedDomain() throws {
         var w = try Self.world()
