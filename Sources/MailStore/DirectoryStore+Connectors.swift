@@ -63,14 +63,14 @@ extension DirectoryStore {
         var spaces: [Int64: [AddressSpace]] = [:]
         try db.cached(Self.selectAddressSpaces).forEach { row in
             guard let pattern = try? AddressSpacePattern(parsing: row.text(1)) else {
-                preconditionFailure("stored address space does not parse: \(row.text(1))")
+                throw StoreError.unreadable("address space '\(row.text(1))' of a connector (remove the connector and add it again)")
             }
             spaces[row.int64(0), default: []].append(AddressSpace(pattern: pattern, cost: row.int(2)))
         }
         var hosts: [Int64: [SmartHost]] = [:]
         try db.cached(Self.selectSmartHosts).forEach { row in
             guard let host = try? SmartHost(parsing: row.text(1)) else {
-                preconditionFailure("stored smart host does not parse: \(row.text(1))")
+                throw StoreError.unreadable("smart host '\(row.text(1))' of a connector (remove the connector and add it again)")
             }
             hosts[row.int64(0), default: []].append(host)
         }

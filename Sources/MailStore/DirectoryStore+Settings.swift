@@ -16,19 +16,22 @@ extension DirectoryStore {
 
     static func currentSettings(_ db: Connection) throws -> ServerSettings {
         let hosts = try db.cached(selectLocalHosts).map { DomainName(stored: $0.text(0)) }
-        guard let settings = try db.cached(selectSettings).first({ row in
-            ServerSettings(
-                unresolvedHost: row.optionalText(0).map { text in
-                    guard let host = try? SmartHost(parsing: text) else { preconditionFailure("stored unresolved host does not parse: \(text)") }
-                    return host
-                },
-                isDNSDeliveryEnabled: row.bool(1), localHosts: hosts, recipientDelimiter: row.text(2).first,
-                deliveryTransport: {
-                    let text = row.text(3)
-                    guard let transport = try? DeliveryTransport(parsing: text) else { preconditionFailure("stored delivery transport does not parse: \(text)") }
-                    return transport
-                }())
-        }) else { preconditionFailure("the server_setting row is missing") }
+        guard let settings = try db.cached(selectSettings).first({ row throws in
+            var unresolvedHost: SmartHost?
+            if let text = row.optionalText(0) {
+                guard let host = try? SmartHost(parsing: text) else {
+                    throw StoreError.unreadable("unresolved-host '\(text)' (set it again with mailns settings set unresolved-host)")
+                }
+                unresolvedHost = host
+            }
+            let text = row.text(3)
+            guard let transport = try? DeliveryTransport(parsing: text) else {
+                throw StoreError.unreadable("delivery-transport '\(text)' (set it again with mailns settings set delivery-transport)")
+            }
+            return ServerSettings(
+                unresolvedHost: unresolvedHost, isDNSDeliveryEnabled: row.bool(1), localHosts: hosts, recipientDelimiter: row.text(2).first,
+                deliveryTransport: transport)
+        }) else { throw StoreError.unreadable("the server_setting row is missing") }
         return settings
     }
 

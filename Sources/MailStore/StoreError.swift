@@ -16,6 +16,9 @@ package enum StoreError: Error, Sendable, CustomStringConvertible {
     case notFound(String)
     /// The change would break a rule of the directory (a duplicate, a second primary, …).
     case refused(String)
+    /// A stored value this binary cannot read (written by hand with sqlite3, past the
+    /// schema's looser CHECK): reported, never a crash of a long-running server.
+    case unreadable(String)
 
     package var description: String {
         switch self {
@@ -30,6 +33,8 @@ package enum StoreError: Error, Sendable, CustomStringConvertible {
             return "\(path): cannot open the database: \(reason)"
         case .notFound(let message), .refused(let message):
             return message
+        case .unreadable(let message):
+            return "the directory holds a value this mailns cannot read: \(message)"
         }
     }
 
@@ -42,7 +47,7 @@ package enum StoreError: Error, Sendable, CustomStringConvertible {
     /// The database itself is unusable by this binary (exit 78, socketmap PERM).
     package var isConfiguration: Bool {
         switch self {
-        case .schemaTooNew, .notADatabase, .cannotOpen: true
+        case .schemaTooNew, .notADatabase, .cannotOpen, .unreadable: true
         default: false
         }
     }

@@ -511,6 +511,39 @@ struct MapServiceTests {
         stopped = await running.stop()
     }
 
+    /// Regression (review): a value the schema's CHECK lets through but mailns cannot read,
+    /// written by hand with sqlite3, stopped serve at the next lookup (a precondition).
+    @Test(
+        "a stored value mailns cannot read answers TEMP and serve keeps running; fixed, answers return",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs /usr/bin/sqlite3"))
+    func unreadableStoredValueAnswersTEMP() async throws {
+        try populate()
+        let running = try await RunningMapService.start(path: dir.path)
+        var stopped = false
+        defer { if !stopped { running.task.cancel() } }
+        let client = try SocketmapTestClient(port: running.port)
+        #expect(client.ask("transport", "Alice.Smith@contoso.com") == "OK virtual:")
+        try sqlite3(dir.path, "UPDATE server_setting SET delivery_transport = 'lmtp:mailstore'")
+        #expect(client.ask("transport", "Alice.Smith@contoso.com").hasPrefix("TEMP "))
+        #expect(client.ask("recipient-access", "nobody@contoso.local").hasPrefix("TEMP "))
+        let warning = running.log.all.last { $0.message == "lookup failed, answered TEMP" }
+        #expect((warning?.metadata["error"] ?? "").contains("cannot read: delivery-transport 'lmtp:mailstore'"), "\(String(describing: warning))")
+        try sqlite3(dir.path, "UPDATE server_setting SET delivery_transport = 'virtual'")
+        #expect(client.ask("transport", "Alice.Smith@contoso.com") == "OK virtual:")
+        stopped = await running.stop()
+    }
+
+    /// Runs sqlite3 on the directory file, as an operator editing it by hand.
+    private func sqlite3(_ path: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = ["-batch", path, sql]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "sqlite3 \(sql)")
+    }
+
     @Test("graceful shutdown of the ServiceGroup: run() returns, open connections are closed, the port is closed, a summary is logged")
     func gracefulShutdown() async throws {
         try populate()
