@@ -184,7 +184,8 @@ package struct PostfixMapResponder: SocketmapResponder {
         let reply = answer(request)
         answers.count(reply)
         if isVerbose {
-            logger.info("lookup", metadata: ["map": "\(request.map)", "key": "\(request.keyText ?? "<not UTF-8>")", "reply": "\(reply.text)"])
+            // Quoted and escaped: a key is client input, and a newline in it must not make a log line.
+            logger.info("lookup", metadata: ["map": "\(request.map.debugDescription)", "key": "\(request.keyText?.debugDescription ?? "<not UTF-8>")", "reply": "\(reply.text.debugDescription)"])
         }
         return reply
     }

@@ -40,6 +40,9 @@ package struct PostfixConfiguration: Sendable {
     /// `socketmap:inet:127.0.0.1:9025:NAME`.
     package func table(_ map: PostfixMap) -> String { "socketmap:\(endpoint):\(map.rawValue)" }
 
+    /// A value main.cf takes as written: `$` starts a macro there, `$$` is a literal `$`.
+    static func literal(_ value: String) -> String { value.replacing("$", with: "$$") }
+
     /// The main.cf lines, postconf style.
     package var mainCf: String {
         var lines = [
@@ -48,7 +51,7 @@ package struct PostfixConfiguration: Sendable {
             "mydestination =",
             "local_recipient_maps =",
             "# Must agree with the directory's recipient-delimiter (mailns settings).",
-            "recipient_delimiter = \(settings.recipientDelimiter.map(String.init) ?? "")",
+            "recipient_delimiter = \(Self.literal(settings.recipientDelimiter.map(String.init) ?? ""))",
             "virtual_mailbox_domains = \(table(.mailboxDomains))",
             "virtual_mailbox_maps = \(table(.mailboxes))",
             "virtual_alias_maps = \(table(.aliases))",
@@ -66,7 +69,7 @@ package struct PostfixConfiguration: Sendable {
             lines += [
                 "# Mailboxes: virtual(8) into Maildirs; its own lookups use the sqlite: table in master.cf.",
                 "virtual_transport = virtual",
-                "virtual_mailbox_base = \(mailboxBase)",
+                "virtual_mailbox_base = \(Self.literal(mailboxBase))",
                 "virtual_uid_maps = static:\(mailboxOwner.uid)",
                 "virtual_gid_maps = static:\(mailboxOwner.gid)",
             ]

@@ -264,6 +264,8 @@ final class SocketmapConnectionHandler<Responder: SocketmapResponder>: ChannelIn
     private let logger: Logger
     private var requests = 0
     private var closeReason = "closed by the client"
+    /// Set once a PERM is on its way: frames already decoded behind the bad one are dropped.
+    private var refused = false
 
     init(responder: Responder, maximumLength: Int, peer: String, state: SharedState, logger: Logger) {
         self.responder = responder
@@ -274,6 +276,7 @@ final class SocketmapConnectionHandler<Responder: SocketmapResponder>: ChannelIn
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         let payload = unwrapInboundIn(data)
         guard let request = SocketmapRequest(payload: payload) else {
             refuse(context: context, "malformed request: expected 'name key'")
@@ -311,6 +314,8 @@ final class SocketmapConnectionHandler<Responder: SocketmapResponder>: ChannelIn
     }
 
     private func refuse(context: ChannelHandlerContext, _ reason: String) {
+        guard !refused else { return }
+        refused = true
         closeReason = "malformed input: \(reason)"
         state.counters.withLockedValue { $0.malformed += 1 }
         // Close once the PERM is written; the callback runs on this channel's event loop.
@@ -352,7 +357,11 @@ extension SocketmapEndpoint {
         switch self {
         case .unix: return true
         case .inet(let host, _):
-            if host == "::1" { return true }
+            var v6 = in6_addr()
+            if inet_pton(AF_INET6, host, &v6) == 1 {
+                // ::1 in any of its spellings (0:0:0:0:0:0:0:1 too).
+                return withUnsafeBytes(of: &v6) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
+            }
             var v4 = in_addr()
             guard inet_pton(AF_INET, host, &v4) == 1 else { return false }
             return UInt32(bigEndian: v4.s_addr) >> 24 == 127

@@ -43,8 +43,8 @@ struct PostfixConfigCommand: ParsableCommand {
 
     func run() throws {
         let endpoint = try ServeDefaults.endpoint(listen)
-        let owner = mailboxOwner.split(separator: ":").compactMap { Int($0) }
-        guard owner.count == 2, owner.allSatisfy({ $0 > 0 }) else {
+        let owner = mailboxOwner.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard owner.count == 2, owner.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw ValidationError("--mailbox-owner takes UID:GID, two positive numbers (virtual(8) never delivers as root)")
         }
         guard mailboxBase.hasPrefix("/"), sqliteCf.hasPrefix("/") else {
@@ -52,11 +52,17 @@ struct PostfixConfigCommand: ParsableCommand {
         }
         let directory = try store.open()
         if let delivery {
-            try directory.setDeliveryTransport(DeliveryTransport(parsing: delivery))
+            let transport: DeliveryTransport
+            do {
+                transport = try DeliveryTransport(parsing: delivery)
+            } catch {
+                throw ValidationError("--delivery: \(error)")
+            }
+            try directory.setDeliveryTransport(transport)
         }
         let config = PostfixConfiguration(
             endpoint: endpoint, databasePath: Self.absolute(store.resolvedPath), settings: try directory.settings(),
-            mailboxBase: mailboxBase, mailboxOwner: (owner[0], owner[1]), sqliteTablePath: sqliteCf)
+            mailboxBase: mailboxBase, mailboxOwner: (owner[0]!, owner[1]!), sqliteTablePath: sqliteCf)
         let none = "# nothing: mailboxes are delivered over LMTP\n"
         switch part {
         case .mainCf: print(config.mainCf, terminator: "")

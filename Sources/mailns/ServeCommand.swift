@@ -62,8 +62,13 @@ struct ServeCommand: ParsableCommand {
         guard endpoint.isLoopback || allowRemote else {
             throw ValidationError("--listen \(listen) is not a loopback address; the socketmap protocol has no authentication, so add --allow-remote if every host that can reach it may read the directory")
         }
-        let deliveryOverride = try delivery.map { try DeliveryTransport(parsing: $0) }
-        try Self.allowOpenFiles(for: maxConnections)
+        let deliveryOverride: DeliveryTransport?
+        do {
+            deliveryOverride = try delivery.map { try DeliveryTransport(parsing: $0) }
+        } catch {
+            throw ValidationError("--delivery: \(error)")
+        }
+        try Self.allowOpenFiles(for: maxConnections, threads: threads)
         let path = store.resolvedPath
         // Serving an empty, just-created file would reject every recipient: require a directory.
         guard FileManager.default.fileExists(atPath: path) else {
@@ -106,8 +111,10 @@ struct ServeCommand: ParsableCommand {
 extension ServeCommand {
     /// Each connection is a file descriptor: raise the soft limit towards the hard one so that
     /// `--max-connections` is what refuses connections, not a failing accept(2).
-    static func allowOpenFiles(for connections: Int) throws {
-        let needed = rlim_t(connections + 64)  // the database files, the event loops, stdio
+    static func allowOpenFiles(for connections: Int, threads: Int) throws {
+        // Each event loop holds its epoll and wake-up descriptors and a database connection
+        // with its -wal and -shm (about 8 a loop); then stdio and the listening socket.
+        let needed = rlim_t(connections + 8 * threads + 64)
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < needed else { return }
         if limit.rlim_max >= needed {

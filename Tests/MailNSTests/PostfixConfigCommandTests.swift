@@ -88,13 +88,34 @@ struct PostfixConfigCommandTests {
         #expect(try await sandbox.object("settings", "show", "--json")["deliveryTransport"] as? String == "virtual")
     }
 
-    @Test("a bad --delivery is refused and stores nothing")
+    @Test("a bad --delivery is refused as a usage error (64) and stores nothing")
     func badDelivery() async throws {
         try await sandbox.ok("init")
         let result = try await sandbox.run("postfix-config", "--delivery", "smtp:10.0.0.1:25")
-        #expect(result.status != 0, "\(result)")
+        #expect(result.status == 64, "\(result)")
         #expect(result.stderr.contains("smtp:10.0.0.1:25"), "\(result)")
         #expect(try await sandbox.object("settings", "show", "--json")["deliveryTransport"] as? String == "virtual")
+    }
+
+    /// Regression (review): `1x:2:3` became uid 2, gid 3; `5000::5000` passed.
+    @Test("a malformed --mailbox-owner is refused (64)", arguments: ["1x:2:3", "5000::5000", "5000:", ":5000", "0:5000", "5000"])
+    func malformedMailboxOwner(owner: String) async throws {
+        try await sandbox.ok("init")
+        let result = try await sandbox.run("postfix-config", "--mailbox-owner", owner)
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.contains("--mailbox-owner takes UID:GID"), "\(result)")
+    }
+
+    /// Regression (review): `$` starts a macro in main.cf, so a `$` delimiter printed bare
+    /// stopped Postfix with "macro processing error".
+    @Test("a $ in the recipient delimiter or the mailbox base is written $$, as main.cf wants it")
+    func dollarIsEscaped() async throws {
+        try await sandbox.ok("init")
+        try await sandbox.ok("settings", "set", "recipient-delimiter", "$")
+        let result = try await sandbox.run("postfix-config", "--part", "main.cf", "--mailbox-base", "/var/mail/$vhosts")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("\nrecipient_delimiter = $$\n"), "\(result)")
+        #expect(result.stdout.contains("virtual_mailbox_base = /var/mail/$$vhosts\n"), "\(result)")
     }
 
     @Test("--part sqlite prints an absolute dbpath (even for a relative --db) and a query on postfix_mailbox")

@@ -406,6 +406,19 @@ struct SocketmapPipelineTests {
         _ = try channel.finish()
     }
 
+    /// Regression (review): requests decoded behind a bad one were looked up and counted,
+    /// their replies never sent, and the malformed count went up for each.
+    @Test("requests written behind a malformed one are dropped: one PERM, nothing looked up, one malformed")
+    func requestsBehindAMalformedOneAreDropped() throws {
+        let (channel, state) = try pipeline()
+        _ = try? channel.writeInbound(ByteBuffer(string: "5:abcde," + netstring("echo late") + "x:" + netstring("echo later")))
+        channel.embeddedEventLoop.run()
+        #expect(try written(channel) == netstring("PERM malformed request: expected 'name key'"))
+        #expect(!channel.isActive)
+        #expect(state.requests.load(ordering: .relaxed) == 0)
+        #expect(state.counters.withLockedValue { $0.malformed } == 1)
+    }
+
     @Test("a malformed frame fed one byte at a time: the good request before it is answered, then one PERM, then the channel closes")
     func malformedByteAtATime() throws {
         let (channel, state) = try pipeline()

@@ -140,3 +140,16 @@ private final class Client {
         }
     }
 }
+
+@Suite("Socketmap endpoints")
+struct SocketmapEndpointTests {
+    /// Only this machine can connect: unix sockets, 127.0.0.0/8 and ::1 in any spelling.
+    @Test(arguments: [
+        ("127.0.0.1:9025", true), ("127.1.2.3:9025", true), ("[::1]:9025", true), ("[0:0:0:0:0:0:0:1]:9025", true),
+        ("localhost:9025", true), ("unix:/run/mailns.sock", true),
+        ("0.0.0.0:9025", false), ("192.0.2.1:25", false), ("[::]:9025", false), ("[::2]:9025", false), ("[::ffff:127.0.0.1]:9025", false),
+    ])
+    func loopback(listen: String, isLoopback: Bool) throws {
+        #expect(try SocketmapEndpoint(parsing: listen).isLoopback == isLoopback)
+    }
+}
