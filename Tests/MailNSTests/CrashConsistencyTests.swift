@@ -54,8 +54,14 @@ struct CrashConsistencyTests {
         defer { child.stop() }
         let deadline = Date().addingTimeInterval(120)
         var reached = 0
+        // The child runs in short slices and is stopped while its progress is read: on a loaded
+        // machine reading the count (a sqlite3 process) is slow, and a child left running
+        // finished before the kill (CI saw "killed at 11000" for a threshold of 3548).
+        child.signal(SIGSTOP)
         while reached < threshold && Date() < deadline && ChildExit.status(of: child.process) == nil {
-            try await Task.sleep(for: .milliseconds(10))
+            child.signal(SIGCONT)
+            try await Task.sleep(for: .milliseconds(20))
+            child.signal(SIGSTOP)
             reached = try await count(sandbox, name, progress)
         }
         child.signal(SIGKILL)
